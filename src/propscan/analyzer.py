@@ -1,0 +1,122 @@
+"""Compose components into the analysis pipeline; ``analyze`` is the public entry.
+
+Components are built once per process (models load once) and run in order;
+each adds its annotations to the Analysis. ``analyze_many`` streams articles
+through in batches so the ONNX tagger can fill its windows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from .components import Component, pipe
+from .document import Analysis, Article
+from .errors import InputError
+
+# "module:factory" in pipeline order. Each factory takes no argument and
+# returns a Component, or None when the component does not apply (e.g. its
+# model file is absent in a development checkout).
+DEFAULT_PIPELINE: tuple[str, ...] = (
+    "propscan.detect.language:LanguageTagger",
+    "propscan.detect.tagger:SpanTagger",
+    "propscan.detect.repetition:RepetitionDetector",
+    "propscan.detect.paragraphs:ParagraphLabeler",
+    "propscan.classify.genre:GenreClassifier",
+    "propscan.classify.frames:FrameClassifier",
+    "propscan.classify.profile:PersuasionProfiler",
+)
+
+
+def _build(target: str) -> Component | None:
+    module, _, factory = target.partition(":")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("propscan"):
+            return None  # component not part of this build
+        raise
+    return getattr(mod, factory).create()
+
+
+class Analyzer:
+    """A pipeline of components; build once, call many times."""
+
+    def __init__(self, components: Sequence[Component] | None = None) -> None:
+        if components is None:
+            built = (_build(t) for t in DEFAULT_PIPELINE)
+            components = [c for c in built if c is not None]
+        self.components = list(components)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {c.name: c.version for c in self.components}
+
+    def __call__(self, article: Article) -> Analysis:
+        return next(iter(self.pipe([article])))
+
+    def pipe(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Analysis]:
+        """Analyses in input order, processed ``batch_size`` articles at a time."""
+        batch: list[Article] = []
+        for art in articles:
+            batch.append(art)
+            if len(batch) >= batch_size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, articles: list[Article]) -> list[Analysis]:
+        analyses = [Analysis(article=a, models=dict(self.versions)) for a in articles]
+        for c in self.components:
+            analyses = list(pipe(c, analyses))
+        return analyses
+
+
+_default: Analyzer | None = None
+
+
+def default_analyzer() -> Analyzer:
+    global _default
+    if _default is None:
+        _default = Analyzer()
+    return _default
+
+
+def analyze(source: str | os.PathLike[str] | Article, *, clean: bool = True) -> Analysis:
+    """Analyse one article given as text, a file path or an ``Article``.
+
+    A string naming an existing file is read as a file; any other string is
+    taken as the article text (first line the title).
+    """
+    if isinstance(source, Article):
+        article = source
+    else:
+        from .readers import iter_articles
+        from .readers.text import article_from_text
+
+        s = os.fspath(source)
+        is_path = isinstance(source, os.PathLike) or ("\n" not in s and len(s) < 4096 and Path(s).is_file())
+        if is_path:
+            got = next(iter_articles([s], clean=clean))
+            if isinstance(got, InputError):
+                raise got
+            article = got
+        else:
+            if not s.strip():
+                raise InputError("<text>", "empty input")
+            article = article_from_text(s, "text", source="<text>")
+            if clean:
+                try:
+                    from .cleanup import clean_article
+                except ImportError:
+                    pass
+                else:
+                    article = clean_article(article)
+    return default_analyzer()(article)
+
+
+def analyze_many(articles: Iterable[Article], batch_size: int = 16) -> Iterator[Analysis]:
+    return default_analyzer().pipe(articles, batch_size=batch_size)

@@ -1,0 +1,57 @@
+"""The ``propscan`` command: a thin layer over the library.
+
+Each subcommand lives in its own module with a ``register(subparsers)``
+function; user errors (PropscanError) print one line and exit 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import PropscanError
+
+COMMANDS = (
+    "analyze", "evaluate", "classify_spans", "train", "serve",
+    "ingest", "report", "export_feedback",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="propscan",
+        description="Find where and how news articles try to persuade instead of inform.",
+    )
+    parser.add_argument("--version", action="version", version=f"propscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name and e.name.startswith("propscan"):
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PropscanError as e:
+        print(f"propscan: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("propscan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

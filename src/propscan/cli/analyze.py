@@ -1,0 +1,107 @@
+"""``propscan analyze``: articles in, annotated Analyses out, a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from ..document import Analysis, Article
+from ..errors import InputError
+from ..readers import expand, iter_articles
+from ..readers.text import DEFAULT_MAX_BYTES
+from ..taxonomy import TAXONOMIES, to_view
+from ..writers import FORMATS, make_writer
+
+PROGRESS_MIN_FILES = 4
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="find persuasion techniques in articles",
+                       description="Analyse text or HTML articles (files, folders, or - for stdin).")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="article file, folder of articles, or - for stdin")
+    p.add_argument("-f", "--format", choices=FORMATS, default=None,
+                   help="output format (default: html when -o ends in .html, else json)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    p.add_argument("--taxonomy", choices=TAXONOMIES[:2], default="2023", help="technique names to output")
+    p.add_argument("--raw", action="store_true", help="turn input cleanup off")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger inputs")
+    p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def _progress(items: list[str], quiet: bool) -> Iterable[str] | Iterator[str]:
+    if quiet or len(items) < PROGRESS_MIN_FILES:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="analysing", unit="file", file=sys.stderr, leave=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analyzer import default_analyzer
+
+    fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "json")
+    files = list(expand(args.paths))
+    errors: list[InputError] = []
+    analyses: list[Analysis] = []
+
+    def articles() -> Iterator[Article]:
+        for got in iter_articles(_progress(files, args.quiet), max_bytes=args.max_bytes, clean=not args.raw):
+            if isinstance(got, InputError):
+                errors.append(got)
+                print(f"propscan: {got}", file=sys.stderr)
+            else:
+                yield got
+
+    analyzer = default_analyzer()
+    out_cm: IO[str] | nullcontext[IO[str]]
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        out_cm = open(args.output, "w", encoding="utf-8", newline="")
+    else:
+        out_cm = nullcontext(sys.stdout)
+    with out_cm as out:
+        writer = make_writer(fmt, out, args.taxonomy)
+        try:
+            for analysis in analyzer.pipe(articles(), batch_size=args.batch_size):
+                writer.write(analysis)
+                analyses.append(analysis)
+        finally:
+            writer.close()  # whatever finished is kept, even on Ctrl-C
+    if not args.quiet:
+        print_summary(analyses, errors, args.output, args.taxonomy)
+    return 1 if errors else 0
+
+
+def print_summary(analyses: list[Analysis], errors: list[InputError], output: str | None,
+                  taxonomy: str = "2023", stream: IO[str] = sys.stderr) -> None:
+    """One screen: what was read, what was found, where it went."""
+    w = stream.write
+    total = Counter[str]()
+    for a in analyses:
+        total.update(to_view(s.technique, taxonomy) for s in a.spans)
+    n_par = sum(len(a.paragraphs) for a in analyses)
+    n_flag = sum(1 for a in analyses for p in a.paragraphs if p.techniques)
+    w(f"\npropscan: {len(analyses)} article(s) analysed, {len(errors)} failed\n")
+    w(f"  {sum(total.values())} technique spans; {n_flag} of {n_par} paragraphs use at least one technique\n")
+    for a in analyses[:10]:
+        score = a.profile.get("score")
+        score_s = f"  persuasion {score:>3}/100" if isinstance(score, (int, float)) else ""
+        genre = max(a.genre.items(), key=lambda kv: kv[1])[0] if a.genre else ""
+        title = (a.article.title or a.article.id)[:52]
+        w(f"  - {title:<52} {len(a.spans):>3} spans{score_s} {genre}\n")
+    if len(analyses) > 10:
+        w(f"  ... and {len(analyses) - 10} more\n")
+    if total:
+        w("  most used techniques:\n")
+        for tech, n in total.most_common(6):
+            w(f"    {n:>5}  {tech}\n")
+    if output:
+        w(f"  written to {output}\n")
+    for e in errors[:10]:
+        w(f"  failed: {e}\n")

@@ -1,0 +1,300 @@
+"""The one result shape: Article, Span, ParagraphLabels and Analysis.
+
+An article owns its text; every annotation points into it with character
+offsets (Python ``str`` indices, start inclusive, end exclusive). When input is
+cleaned, ``Article.text`` is the cleaned text and ``Article.edits`` records each
+change made to the raw input, so offsets can be mapped back (``to_raw``).
+The JSON form (``Analysis.to_dict``) is what the CLI, API, store and web app
+all serialise; its layout is documented in docs/schema.md.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+from .taxonomy import TECHNIQUES, category_of, to_view
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change made to the raw input: ``raw[start:end]`` became ``replacement``."""
+
+    start: int
+    end: int
+    replacement: str
+    kind: str
+    reason: str = ""
+    original: str = ""  # raw[start:end], kept so the raw text can be rebuilt from JSON
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A non-empty line of the article text (the title is line 1)."""
+
+    start: int
+    end: int
+    line: int
+
+
+@dataclass
+class Article:
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    language: str = "en"
+    meta: dict[str, Any] = field(default_factory=dict)
+    raw_text: str | None = None
+    edits: list[Edit] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.paragraphs:
+            self.paragraphs = split_paragraphs(self.text)
+        if not self.title and self.paragraphs:
+            first = self.paragraphs[0]
+            self.title = self.text[first.start:first.end].strip()
+
+    # -- offsets back to the raw input -------------------------------------
+    def to_raw(self, offset: int) -> int:
+        """Map an offset in ``text`` to the raw input (identity without cleanup).
+
+        Offsets inside a replaced stretch map to its start in the raw text, so a
+        span end still lands after the characters it covers.
+        """
+        if not self.edits:
+            return offset
+        shift = 0
+        for e in self.edits:  # edits are sorted and non-overlapping
+            clean_start = e.start + shift
+            if offset < clean_start:
+                break
+            clean_end = clean_start + len(e.replacement)
+            if offset < clean_end:
+                return e.start + min(offset - clean_start, e.end - e.start)
+            shift += len(e.replacement) - (e.end - e.start)
+        return offset - shift
+
+    @property
+    def raw(self) -> str:
+        return self.raw_text if self.raw_text is not None else self.text
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of ``offset`` in the text."""
+        return self.text.count("\n", 0, offset) + 1
+
+    def raw_line_of(self, offset: int) -> int:
+        """1-based line number, in the raw input, of a text offset."""
+        raw_offset = self.to_raw(offset)
+        return self.raw.count("\n", 0, raw_offset) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "source": self.source,
+            "language": self.language,
+            "meta": self.meta,
+        }
+        if self.edits:
+            d["edits"] = [asdict(e) for e in self.edits]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Article":
+        edits = [Edit(**e) for e in d.get("edits", [])]
+        art = cls(id=str(d["id"]), text=d["text"], title=d.get("title", ""),
+                  source=d.get("source", ""), language=d.get("language", "en"),
+                  meta=dict(d.get("meta", {})), edits=edits)
+        if edits:
+            art.raw_text = apply_edits_inverse(art.text, edits)
+        return art
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Every non-empty line is a paragraph, as in SemEval-2023 subtask 3."""
+    out: list[Paragraph] = []
+    pos = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        end = pos + len(line)
+        if line.strip():
+            # trim surrounding whitespace (and a trailing \r) so offsets hug the words
+            lead = len(line) - len(line.lstrip())
+            trail = len(line) - len(line.rstrip())
+            out.append(Paragraph(pos + lead, end - trail, number))
+        pos = end + 1
+    return out
+
+
+def apply_edits(raw: str, edits: list[Edit]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for e in edits:
+        parts.append(raw[pos:e.start])
+        parts.append(e.replacement)
+        pos = e.end
+    parts.append(raw[pos:])
+    return "".join(parts)
+
+
+def apply_edits_inverse(clean: str, edits: list[Edit]) -> str:
+    """Rebuild the raw text from the cleaned text and the edits made to it."""
+    parts: list[str] = []
+    pos_clean = 0
+    pos_raw = 0
+    for e in edits:
+        keep = e.start - pos_raw
+        parts.append(clean[pos_clean:pos_clean + keep])
+        parts.append(e.original)
+        pos_clean += keep + len(e.replacement)
+        pos_raw = e.end
+    parts.append(clean[pos_clean:])
+    return "".join(parts)
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    technique: str
+    score: float = 1.0
+    detector: str = ""
+    evidence: str = ""
+
+    @property
+    def category(self) -> str:
+        return category_of(self.technique)
+
+    def to_dict(self, text: str | None = None, taxonomy: str = "2023") -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "start": self.start,
+            "end": self.end,
+            "technique": to_view(self.technique, taxonomy),
+            "category": self.category,
+            "score": round(float(self.score), 4),
+            "detector": self.detector,
+            "evidence": self.evidence,
+        }
+        if text is not None:
+            d["text"] = text[self.start:self.end]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Span":
+        from .taxonomy import normalise
+
+        return cls(int(d["start"]), int(d["end"]), normalise(d["technique"]),
+                   float(d.get("score", 1.0)), d.get("detector", ""), d.get("evidence", ""))
+
+
+@dataclass
+class ParagraphLabels:
+    start: int
+    end: int
+    line: int
+    techniques: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    language: str | None = None
+    flagged: str = ""  # why the paragraph was not scored, if it was not
+
+    def to_dict(self, taxonomy: str = "2023") -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "start": self.start,
+            "end": self.end,
+            "line": self.line,
+            "techniques": sorted({to_view(t, taxonomy) for t in self.techniques}),
+            "scores": {to_view(t, taxonomy): round(float(s), 4) for t, s in sorted(self.scores.items())}
+            if taxonomy == "2023" else {},
+        }
+        if self.language:
+            d["language"] = self.language
+        if self.flagged:
+            d["flagged"] = self.flagged
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ParagraphLabels":
+        return cls(d["start"], d["end"], d["line"], list(d.get("techniques", [])),
+                   dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""))
+
+
+@dataclass
+class Analysis:
+    """Everything propscan found in one article."""
+
+    article: Article
+    spans: list[Span] = field(default_factory=list)
+    paragraphs: list[ParagraphLabels] = field(default_factory=list)
+    genre: dict[str, float] = field(default_factory=dict)
+    frames: dict[str, float] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.paragraphs:
+            self.paragraphs = [ParagraphLabels(p.start, p.end, p.line) for p in self.article.paragraphs]
+
+    @property
+    def text(self) -> str:
+        return self.article.text
+
+    def sorted_spans(self) -> list[Span]:
+        return sorted(self.spans, key=lambda s: (s.start, s.end, s.technique))
+
+    def spans_in(self, start: int, end: int) -> Iterator[Span]:
+        for s in self.spans:
+            if s.start < end and s.end > start:
+                yield s
+
+    def paragraph_at(self, offset: int) -> ParagraphLabels | None:
+        starts = [p.start for p in self.paragraphs]
+        i = bisect.bisect_right(starts, offset) - 1
+        if i >= 0 and self.paragraphs[i].start <= offset < max(self.paragraphs[i].end, self.paragraphs[i].start + 1):
+            return self.paragraphs[i]
+        return None
+
+    def technique_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.spans:
+            counts[s.technique] = counts.get(s.technique, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_dict(self, taxonomy: str = "2023") -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "taxonomy": taxonomy,
+            "article": self.article.to_dict(),
+            "spans": [s.to_dict(self.article.text, taxonomy) for s in self.sorted_spans()],
+            "paragraphs": [p.to_dict(taxonomy) for p in self.paragraphs],
+            "genre": self.genre,
+            "frames": self.frames,
+            "profile": self.profile,
+            "models": self.models,
+            "notices": self.notices,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Analysis":
+        if d.get("taxonomy", "2023") != "2023":
+            raise ValueError("only analyses serialised in the 2023 taxonomy can be read back")
+        article = Article.from_dict(d["article"])
+        return cls(
+            article=article,
+            spans=[Span.from_dict(s) for s in d.get("spans", [])],
+            paragraphs=[ParagraphLabels.from_dict(p) for p in d.get("paragraphs", [])],
+            genre=dict(d.get("genre", {})),
+            frames=dict(d.get("frames", {})),
+            profile=dict(d.get("profile", {})),
+            models=dict(d.get("models", {})),
+            notices=list(d.get("notices", [])),
+        )
+
+
+def known_technique(name: str) -> bool:
+    return name in TECHNIQUES

@@ -1,0 +1,77 @@
+"""Plain-text articles: one file, a folder of them, or stdin.
+
+The format is the SemEval one: title on line 1, a blank line, then the body.
+Bytes are decoded as UTF-8 when they are UTF-8, otherwise the encoding is
+detected with charset-normalizer; binary and empty inputs are refused with an
+error naming the input.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..document import Article
+from ..errors import InputError
+
+DEFAULT_MAX_BYTES = 5_000_000
+_ARTICLE_ID = re.compile(r"^article(\w+?)(?:\.txt)?$")
+
+
+def article_id(path: Path) -> str:
+    """``article123.txt`` gives ``123``; any other name gives its stem."""
+    m = _ARTICLE_ID.match(path.name)
+    return m.group(1) if m else path.stem
+
+
+def decode(data: bytes, source: str) -> str:
+    """Bytes to text, refusing what is not text."""
+    if not data.strip():
+        raise InputError(source, "empty input")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:8192] and not (data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")):
+        raise InputError(source, "looks binary (NUL bytes), not a text article")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise InputError(source, "not UTF-8 and no text encoding could be detected") from None
+        text = str(best)
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text[:8192]) // 50):
+        raise InputError(source, "looks binary (control characters), not a text article")
+    if not text.strip():
+        raise InputError(source, "empty input")
+    return text
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise InputError(source, f"cannot read ({e.strerror or e})") from None
+    if size > max_bytes:
+        raise InputError(source, f"too large ({size:,} bytes; the limit is {max_bytes:,}, see --max-bytes)")
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(source, f"cannot read ({e.strerror or e})") from None
+
+
+def article_from_text(text: str, id: str, source: str = "", title: str | None = None,
+                      meta: dict | None = None) -> Article:
+    """An Article from text already in memory; the first non-empty line is the title."""
+    art = Article(id=id, text=text, source=source, meta=dict(meta or {}))
+    if title is not None:
+        art.title = title
+    return art
+
+
+def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    text = decode(read_bytes(path, max_bytes), str(path))
+    return article_from_text(text, article_id(path), source=str(path))
