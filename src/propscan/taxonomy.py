@@ -236,4 +236,11 @@ def normalise(name: str) -> str:
         return FROM_2020[name]
     if name in FROM_2021:
         return FROM_2021[name]
+    # tolerate typos found in the published label files, e.g. 'Appeal_to_Fear-Prejudi-čce'
+    import difflib
+
+    known = list(TECHNIQUES) + list(FROM_2020) + list(FROM_2021)
+    close = difflib.get_close_matches(name.strip(), known, n=1, cutoff=0.85)
+    if close:
+        return normalise(close[0])
     raise KeyError(f"unknown technique name {name!r}")
