@@ -70,7 +70,8 @@ def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     path = Path(p)
     if not path.exists():
         raise InputError(p, "no such file or folder")
-    arts = list(_reader(path.suffix)(path, max_bytes))
+    got = _reader(path.suffix)(path, max_bytes)
+    arts = [got] if isinstance(got, Article) else list(got)  # readers return one Article or several
     if not arts:
         raise InputError(p, "no articles found")
     return arts
