@@ -1,0 +1,139 @@
+"""Official SemEval metrics over gold and predicted Analyses.
+
+Gold and predictions are matched by ``analysis.article.id``; gold articles
+without a prediction count as predicting nothing, predictions without gold
+are ignored (and counted in the result). Each ``score_*`` returns a dict with
+``score`` (the task's official headline number), ``precision``, ``recall``,
+``f1``, often ``macro_f1``, and ``per_label``. The formulas live in
+``metrics``; reading the official file formats in ``formats``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from ..document import Analysis
+from ..taxonomy import to_view
+from .metrics import Score, given_spans, multiclass, multilabel, partial_overlap
+
+__all__ = [
+    "Score",
+    "score_si", "score_tc", "score_spans", "score_st1", "score_st2", "score_st3",
+    "score_2021_t1", "score_2021_t2", "chosen_frames", "chosen_genre", "article_techniques",
+]
+
+FRAME_THRESHOLD = 0.5
+
+
+def _by_id(analyses: Iterable[Analysis]) -> dict[str, Analysis]:
+    return {a.article.id: a for a in analyses}
+
+
+def _labelled(a: Analysis, subtask: int) -> bool:
+    """False when a gold article is known to lack labels for ``subtask`` (SemEval-2023 folders)."""
+    got = a.profile.get("labelled_subtasks")
+    return got is None or subtask in got
+
+
+def _spans(analyses: Iterable[Analysis], taxonomy: str) -> dict[str, list[tuple[int, int, str]]]:
+    return {a.article.id: [(s.start, s.end, to_view(s.technique, taxonomy)) for s in a.spans] for a in analyses}
+
+
+def score_si(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2020 SI: partial-overlap span F1 ignoring the technique, overlapping spans merged first."""
+    return partial_overlap(_spans(gold, "2023"), _spans(pred, "2023"), use_labels=False, merge=True).to_dict()
+
+
+def score_spans(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: str = "2023") -> dict[str, Any]:
+    """Technique-aware span F1: the SI formula, a pair counting only when techniques match.
+
+    Overlapping spans of the same technique are merged first (as SI merges
+    all spans), so a tagger is not rewarded for predicting a span twice.
+    """
+    return partial_overlap(_spans(gold, taxonomy), _spans(pred, taxonomy), use_labels=True, merge=True).to_dict()
+
+
+def score_2021_t2(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2021 Task 6 subtask 2: technique-matched partial overlap, no merging (as its scorer)."""
+    return partial_overlap(_spans(gold, "2021"), _spans(pred, "2021"), use_labels=True, merge=False).to_dict()
+
+
+def score_tc(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: str = "2020") -> dict[str, Any]:
+    """SemEval-2020 TC: micro-F1 over the techniques of the gold spans (2020 names by default)."""
+    g: dict[tuple[str, int, int], list[str]] = {}
+    p: dict[tuple[str, int, int], list[str]] = {}
+    for a in gold:
+        for s in a.spans:
+            g.setdefault((a.article.id, s.start, s.end), []).append(to_view(s.technique, taxonomy))
+    gold_ids = {a.article.id for a in gold}
+    for a in pred:
+        if a.article.id not in gold_ids:
+            continue
+        for s in a.spans:
+            p.setdefault((a.article.id, s.start, s.end), []).append(to_view(s.technique, taxonomy))
+    return given_spans(g, p).to_dict()
+
+
+def chosen_genre(a: Analysis) -> str | None:
+    """The genre an analysis commits to: the most probable one."""
+    return max(a.genre.items(), key=lambda kv: kv[1])[0] if a.genre else None
+
+
+def chosen_frames(a: Analysis) -> list[str]:
+    """The frames an analysis commits to: the classifier's own choice, else scores >= 0.5."""
+    chosen = a.profile.get("frames_chosen")
+    if chosen is not None:
+        return list(chosen)
+    return [f for f, s in a.frames.items() if s >= FRAME_THRESHOLD]
+
+
+def score_st1(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2023 subtask 1 (genre): macro-F1 headline; micro-F1 is accuracy."""
+    g = {a.article.id: chosen_genre(a) for a in gold if a.genre and _labelled(a, 1)}
+    p = {a.article.id: chosen_genre(a) for a in pred}
+    return multiclass({k: v for k, v in g.items() if v}, p).to_dict()
+
+
+def score_st2(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2023 subtask 2 (frames): micro-F1 over (article, frame) pairs."""
+    g = {a.article.id: chosen_frames(a) for a in gold if _labelled(a, 2) and (a.frames or a.profile.get("frames_chosen"))}
+    p = {a.article.id: chosen_frames(a) for a in pred}
+    return multilabel(g, p).to_dict()
+
+
+def score_st3(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: str = "2023") -> dict[str, Any]:
+    """SemEval-2023 subtask 3: micro-F1 over (article, line, technique) triples, plus macro and per label.
+
+    Only the gold paragraphs are scored (the official files list each
+    non-empty line); a predicted paragraph on another line is ignored.
+    """
+    g: dict[tuple[str, int], list[str]] = {}
+    for a in gold:
+        if not _labelled(a, 3):
+            continue
+        for par in a.paragraphs:
+            g[(a.article.id, par.line)] = [to_view(t, taxonomy) for t in par.techniques]
+    p: dict[tuple[str, int], list[str]] = {}
+    for a in pred:
+        for par in a.paragraphs:
+            p.setdefault((a.article.id, par.line), []).extend(to_view(t, taxonomy) for t in par.techniques)
+    return multilabel(g, p).to_dict()
+
+
+def article_techniques(a: Analysis, taxonomy: str = "2021") -> set[str]:
+    """Every technique an analysis finds anywhere in the text (spans or paragraph labels)."""
+    found = {to_view(s.technique, taxonomy) for s in a.spans}
+    found.update(to_view(t, taxonomy) for par in a.paragraphs for t in par.techniques)
+    return found
+
+
+def score_2021_t1(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
+    """SemEval-2021 Task 6 subtask 1: micro-F1 over (meme, technique) pairs (2021 names), plus macro.
+
+    A gold meme read from a task-1 file (labels without spans) carries its
+    labels in ``profile["techniques"]``; otherwise they come from its spans.
+    """
+    g = {a.article.id: sorted(a.profile.get("techniques", article_techniques(a))) for a in gold}
+    p = {a.article.id: sorted(article_techniques(a)) for a in pred}
+    return multilabel(g, p).to_dict()
+
