@@ -1,0 +1,133 @@
+"""What the store indexes about an Analysis: outlet, date, genre, techniques, frames.
+
+Kept apart from the SQL so the same rules (where an outlet comes from, how a
+date is read) hold for the store, the reports and the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email.utils import parsedate_to_datetime
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..document import Analysis, Article
+from ..taxonomy import category_of
+
+FRAME_THRESHOLD = 0.5
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def content_hash(article: Article) -> str:
+    """Identity of an article in the store: the same text from the same source is stored once."""
+    h = hashlib.sha256()
+    h.update(article.source.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update(article.text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def url_of(article: Article) -> str | None:
+    for key in ("url", "link", "source_url"):
+        v = article.meta.get(key)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    if article.source.startswith(("http://", "https://")):
+        return article.source
+    return None
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def outlet_of(article: Article) -> str:
+    """``meta["outlet"]``, else the URL's host, else the folder the file came from."""
+    v = article.meta.get("outlet")
+    if isinstance(v, str) and v.strip():
+        return v.strip()[:255]
+    url = url_of(article)
+    if url:
+        host = _host(url)
+        if host:
+            return host[:255]
+    src = article.source
+    if src and not src.startswith("<"):
+        parent = PurePath(src).parent.name
+        if parent:
+            return parent[:255]
+    return ""
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A calendar date from ISO strings, RFC 2822 dates, datetimes or epoch seconds; None if unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    s = str(value).strip()
+    m = _YMD.search(s)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    try:
+        return parsedate_to_datetime(s).date()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def date_of(article: Article) -> dt.date | None:
+    for key in ("date", "published", "published_at", "pubdate", "datetime"):
+        d = parse_date(article.meta.get(key))
+        if d is not None:
+            return d
+    return None
+
+
+def top_genre(analysis: Analysis) -> str:
+    if not analysis.genre:
+        return ""
+    return max(analysis.genre.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def chosen_frames(analysis: Analysis) -> dict[str, float]:
+    chosen = analysis.profile.get("frames_chosen")
+    if isinstance(chosen, (list, tuple)):
+        return {str(f): float(analysis.frames.get(f, 1.0)) for f in chosen}
+    return {f: float(s) for f, s in analysis.frames.items() if s >= FRAME_THRESHOLD}
+
+
+def technique_counts(analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """technique -> (spans, paragraphs labelled with it)."""
+    out: dict[str, list[int]] = {}
+    for s in analysis.spans:
+        out.setdefault(s.technique, [0, 0])[0] += 1
+    for p in analysis.paragraphs:
+        for t in set(p.techniques):
+            out.setdefault(t, [0, 0])[1] += 1
+    return {t: (v[0], v[1]) for t, v in out.items()}
+
+
+def score_of(analysis: Analysis) -> float | None:
+    s = analysis.profile.get("score")
+    return float(s) if isinstance(s, (int, float)) and not isinstance(s, bool) else None
+
+
+def safe_category(technique: str) -> str:
+    try:
+        return category_of(technique)
+    except KeyError:
+        return ""

@@ -1,0 +1,339 @@
+"""The Store: analysed articles in SQLite (default) or PostgreSQL, with the queries the CLI and web app need.
+
+SQLAlchemy Core keeps one schema and one set of queries for both databases.
+Adding is idempotent by content hash, and ``add_many`` commits a whole batch
+in one transaction, so an interrupted ingest loses at most the batch in flight
+and a rerun skips everything already stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import sqlalchemy as sa
+
+from ..document import Analysis
+from ..errors import InputError, PropscanError
+from ..taxonomy import normalise
+from . import facts
+from .schema import articles, feedback, frames, metadata, techniques
+
+DEFAULT_DB = "propscan.db"
+FEEDBACK_ACTIONS = ("confirm", "reject", "relabel", "add", "adjust")
+SUMMARY_COLUMNS = ("id", "title", "outlet", "date", "language", "genre", "n_spans", "score")
+
+
+def resolve_url(url: str | None = None) -> str:
+    """A SQLAlchemy URL from ``--db``: None -> $PROPSCAN_DB or ./propscan.db; a plain path -> SQLite."""
+    if not url:
+        url = os.environ.get("PROPSCAN_DB") or DEFAULT_DB
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    # psycopg 3 is the driver we ship (the `postgres` extra); SQLAlchemy's default is psycopg2
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (the web app) do not block an ingest
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _iso(d: Any) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+class Store:
+    """Analysed articles and their corpus links; build one per process."""
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = resolve_url(url)
+        try:
+            u = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError:
+            raise PropscanError(f"--db {url}: not a database URL or file path") from None
+        self.dialect = u.get_backend_name()
+        kwargs: dict[str, Any] = {"future": True}
+        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:"):
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        if self.dialect == "postgresql":
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine = sa.create_engine(self.url, **kwargs)
+        except ModuleNotFoundError as e:
+            raise PropscanError(f"--db {url}: the database driver is not installed ({e.name}); "
+                                "for PostgreSQL: pip install 'propscan[postgres]'") from None
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        if create:
+            try:
+                metadata.create_all(self.engine)
+            except sa.exc.OperationalError as e:
+                raise PropscanError(f"--db {self._safe_url()}: cannot open the database "
+                                    f"({str(e.orig).strip().splitlines()[0]})") from None
+
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"Store({self._safe_url()!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- adding ------------------------------------------------------------
+    def _insert_ignore(self) -> Any:
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:  # pragma: no cover - other databases: plain insert, conflicts caught per row
+            return None
+        return insert(articles).on_conflict_do_nothing(index_elements=["content_hash"])
+
+    def add(self, analysis: Analysis) -> int:
+        """Store one Analysis (or find it stored already) and return its id."""
+        return self.add_many([analysis])[0][0]
+
+    def add_many(self, analyses: Sequence[Analysis]) -> list[tuple[int, bool]]:
+        """Store a batch in one transaction; ``(id, added)`` per analysis, ``added`` False when already stored."""
+        out: list[tuple[int, bool]] = []
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        ins = self._insert_ignore()
+        with self.engine.begin() as conn:
+            for a in analyses:
+                row = self._row(a, now)
+                if ins is not None:
+                    new_id = conn.execute(ins.values(**row).returning(articles.c.id)).scalar()
+                else:  # pragma: no cover
+                    try:
+                        with conn.begin_nested():
+                            new_id = conn.execute(articles.insert().values(**row)).inserted_primary_key[0]
+                    except sa.exc.IntegrityError:
+                        new_id = None
+                if new_id is None:
+                    old = conn.execute(sa.select(articles.c.id).where(
+                        articles.c.content_hash == row["content_hash"])).scalar_one()
+                    out.append((int(old), False))
+                    continue
+                self._index(conn, int(new_id), a)
+                out.append((int(new_id), True))
+        return out
+
+    @staticmethod
+    def _row(a: Analysis, now: dt.datetime) -> dict[str, Any]:
+        art = a.article
+        date = facts.date_of(art)
+        return {
+            "content_hash": facts.content_hash(art),
+            "article_id": art.id[:512],
+            "title": art.title or "",
+            "source": art.source or "",
+            "url": facts.url_of(art),
+            "outlet": facts.outlet_of(art),
+            "date": date,
+            "month": date.strftime("%Y-%m") if date else None,
+            "language": (art.language or "")[:16],
+            "genre": facts.top_genre(a)[:32],
+            "n_chars": len(art.text),
+            "n_spans": len(a.spans),
+            "n_paragraphs": len(a.paragraphs),
+            "n_flagged_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
+            "score": facts.score_of(a),
+            "analysis": json.dumps(a.to_dict(), ensure_ascii=False),
+            "added_at": now,
+            "dedup_done": False,
+            "repeat": False,
+        }
+
+    @staticmethod
+    def _index(conn: sa.Connection, pk: int, a: Analysis) -> None:
+        rows = [{"article": pk, "technique": t, "category": facts.safe_category(t), "n_spans": ns, "n_paragraphs": np_}
+                for t, (ns, np_) in facts.technique_counts(a).items()]
+        if rows:
+            conn.execute(techniques.insert(), rows)
+        fr = [{"article": pk, "frame": f[:64], "score": s} for f, s in facts.chosen_frames(a).items()]
+        if fr:
+            conn.execute(frames.insert(), fr)
+
+    def stored_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these content hashes are stored already (ingest skips them before analysing)."""
+        hashes = list(set(hashes))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(hashes), 500):
+                chunk = hashes[i:i + 500]
+                found.update(conn.execute(sa.select(articles.c.content_hash).where(
+                    articles.c.content_hash.in_(chunk))).scalars())
+        return found
+
+    # -- reading -----------------------------------------------------------
+    def get(self, id: int) -> Analysis | None:
+        with self.engine.connect() as conn:
+            raw = conn.execute(sa.select(articles.c.analysis).where(articles.c.id == int(id))).scalar()
+        return Analysis.from_dict(json.loads(raw)) if raw is not None else None
+
+    def info(self, id: int) -> dict[str, Any] | None:
+        """The indexed columns of one article, with its corpus links (duplicate of, story)."""
+        cols = [c for c in articles.c if c.name not in ("analysis", "content_hash")]
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(*cols).where(articles.c.id == int(id))).mappings().first()
+        if row is None:
+            return None
+        d = dict(row)
+        d["date"] = _iso(d["date"])
+        d["added_at"] = _iso(d["added_at"])
+        return d
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
+
+    def ids(self, after: int = 0, limit: int = 1000) -> list[int]:
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(sa.select(articles.c.id).where(articles.c.id > after)
+                                                 .order_by(articles.c.id).limit(limit)).scalars()]
+
+    def search(self, outlet: str | None = None, date_from: Any = None, date_to: Any = None,
+               technique: str | None = None, genre: str | None = None, language: str | None = None,
+               q: str | None = None, offset: int = 0, limit: int = 50,
+               story: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """Total matches and one page of summary rows, newest first."""
+        cond = []
+        if outlet:
+            cond.append(articles.c.outlet == outlet)
+        if date_from:
+            d = facts.parse_date(date_from)
+            if d is None:
+                raise InputError("date_from", f"not a date: {date_from!r}")
+            cond.append(articles.c.date >= d)
+        if date_to:
+            d = facts.parse_date(date_to)
+            if d is None:
+                raise InputError("date_to", f"not a date: {date_to!r}")
+            cond.append(articles.c.date <= d)
+        if technique:
+            try:
+                tech = normalise(technique)
+            except KeyError:
+                raise InputError("technique", f"unknown technique {technique!r}") from None
+            cond.append(sa.exists().where(techniques.c.article == articles.c.id, techniques.c.technique == tech))
+        if genre:
+            cond.append(articles.c.genre == genre)
+        if language:
+            cond.append(articles.c.language == language)
+        if story is not None:
+            cond.append(articles.c.story_id == int(story))
+        if q:
+            pat = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cond.append(sa.or_(articles.c.title.ilike(pat, escape="\\"), articles.c.analysis.ilike(pat, escape="\\")))
+        where = sa.and_(sa.true(), *cond)
+        cols = [articles.c[c] for c in SUMMARY_COLUMNS] + [articles.c.article_id, articles.c.url,
+                                                          articles.c.dup_of, articles.c.story_id]
+        with self.engine.connect() as conn:
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(articles).where(where)).scalar_one())
+            rows = conn.execute(sa.select(*cols).where(where)
+                                .order_by(articles.c.date.desc().nullslast(), articles.c.id.desc())
+                                .offset(max(0, int(offset))).limit(max(0, min(int(limit), 1000)))).mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["date"] = _iso(d["date"])
+            out.append(d)
+        return total, out
+
+    def outlets(self) -> list[dict[str, Any]]:
+        """Every outlet with its article count, date range, mean spans and mean score."""
+        q = (sa.select(articles.c.outlet, sa.func.count().label("n_articles"),
+                       sa.func.min(articles.c.date).label("first_date"), sa.func.max(articles.c.date).label("last_date"),
+                       sa.func.avg(articles.c.n_spans).label("mean_spans"), sa.func.avg(articles.c.score).label("mean_score"))
+             .group_by(articles.c.outlet).order_by(sa.func.count().desc(), articles.c.outlet))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [{"outlet": r["outlet"], "n_articles": int(r["n_articles"]), "first_date": _iso(r["first_date"]),
+                 "last_date": _iso(r["last_date"]),
+                 "mean_spans": round(float(r["mean_spans"] or 0), 3),
+                 "mean_score": None if r["mean_score"] is None else round(float(r["mean_score"]), 2)} for r in rows]
+
+    def outlet_profile(self, outlet: str) -> dict[str, Any]:
+        """Technique and category rates, genre mix and frames of one outlet, overall and by month."""
+        from ..corpus.profiles import outlet_profile
+
+        return outlet_profile(self, outlet)
+
+    # -- feedback ----------------------------------------------------------
+    def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,
+                     new_technique: str | None, model_version: str, note: str = "") -> int:
+        """Record a user's verdict on a span (confirm, reject, relabel, add, adjust) for retraining."""
+        action = (action or "").strip().lower()
+        if action not in FEEDBACK_ACTIONS:
+            raise InputError("action", f"must be one of {', '.join(FEEDBACK_ACTIONS)}, not {action!r}")
+        names = []
+        for label, name in (("technique", technique), ("new_technique", new_technique)):
+            if name:
+                try:
+                    name = normalise(name)
+                except KeyError:
+                    raise InputError(label, f"unknown technique {name!r}") from None
+            names.append(name or None)
+        start, end = int(start), int(end)
+        with self.engine.begin() as conn:
+            n_chars = conn.execute(sa.select(articles.c.n_chars).where(articles.c.id == int(article_id))).scalar()
+            if n_chars is None:
+                raise InputError("article_id", f"no stored article {article_id}")
+            if not 0 <= start <= end <= n_chars:
+                raise InputError("span", f"{start}-{end} is outside the article (0-{n_chars})")
+            return int(conn.execute(feedback.insert().values(
+                article=int(article_id), action=action, start=start, end=end, technique=names[0],
+                new_technique=names[1], model_version=model_version or "", note=note or "",
+                created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            ).returning(feedback.c.id)).scalar_one())
+
+    def feedback(self, since: Any = None) -> list[dict[str, Any]]:
+        """Feedback in the order given; ``since`` is a feedback id (exclusive) or a date/datetime (inclusive)."""
+        q = (sa.select(feedback, articles.c.article_id.label("article_ref"), articles.c.analysis)
+             .join(articles, articles.c.id == feedback.c.article).order_by(feedback.c.id))
+        if isinstance(since, int) and not isinstance(since, bool):
+            q = q.where(feedback.c.id > since)
+        elif since:
+            when = since if isinstance(since, dt.datetime) else None
+            if when is None:
+                try:
+                    when = dt.datetime.fromisoformat(str(since))
+                except ValueError:
+                    raise InputError("since", f"not a date or feedback id: {since!r}") from None
+            if when.tzinfo is not None:
+                when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            q = q.where(feedback.c.created_at >= when)
+        out = []
+        texts: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(q).mappings():
+                d = {k: r[k] for k in ("id", "action", "start", "end", "technique", "new_technique",
+                                       "model_version", "note", "article_ref")}
+                d["article_id"] = int(r["article"])
+                d["created_at"] = _iso(r["created_at"])
+                if d["article_id"] not in texts:
+                    texts[d["article_id"]] = json.loads(r["analysis"])["article"]["text"]
+                d["text"] = texts[d["article_id"]][d["start"]:d["end"]]
+                out.append(d)
+        return out
+
+
+__all__ = ["Store", "resolve_url"]
