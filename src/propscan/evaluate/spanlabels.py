@@ -1,0 +1,51 @@
+"""Label spans a user supplies (SemEval-2020 TC) with the span tagger's technique scores."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Protocol, Sequence
+
+from ..document import Article
+from ..taxonomy import to_view
+
+Scorer = Callable[[Article, list[tuple[int, int]]], list[dict[str, float]]]
+
+
+class TechniqueScorer(Protocol):
+    def technique_scores(self, article: Article, spans: list[tuple[int, int]]) -> list[dict[str, float]]: ...
+
+
+def load_scorer() -> Scorer | None:
+    """The shipped span tagger's ``technique_scores``, or None when no tagger model is installed."""
+    try:
+        from ..detect.tagger import SpanTagger
+    except ImportError:
+        return None
+    tagger = SpanTagger.create()
+    if tagger is None or not hasattr(tagger, "technique_scores"):
+        return None
+    return tagger.technique_scores
+
+
+def label_spans(scorer: Scorer, article: Article, spans: Sequence[tuple[int, int]],
+                taxonomy: str = "2023") -> dict[tuple[int, int], list[str]]:
+    """Techniques for each distinct span, in the ``taxonomy`` naming, best first.
+
+    A span listed k times (the TC files repeat a span once per technique)
+    gets the k best distinct techniques. When several 2023 techniques share
+    one name in the requested view, the view's score is the best of theirs.
+    """
+    wanted = Counter((int(s), int(e)) for s, e in spans)
+    keys = list(wanted)
+    if not keys:
+        return {}
+    scores = scorer(article, keys)
+    out: dict[tuple[int, int], list[str]] = {}
+    for key, sc in zip(keys, scores):
+        view: dict[str, float] = {}
+        for tech, p in sc.items():
+            name = to_view(tech, taxonomy)
+            view[name] = max(view.get(name, float("-inf")), float(p))
+        ranked = sorted(view, key=lambda n: (-view[n], n))
+        out[key] = ranked[:wanted[key]]
+    return out
