@@ -87,6 +87,13 @@ def iter_articles(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES,
         except ImportError:
             cleaner = None
     for p in expand(paths):
+        if Path(p).suffix.lower() in (".jsonl", ".ndjson", ".csv") and Path(p).is_file():
+            # record files can hold millions of articles: stream them, one error per bad record
+            from .records import iter_records
+
+            for got in iter_records(p, max_bytes):
+                yield got if isinstance(got, InputError) or not cleaner else cleaner(got)
+            continue
         try:
             arts = read_path(p, max_bytes)
         except InputError as e:
