@@ -1,0 +1,181 @@
+"""``propscan export-feedback``: users' corrections as a SemEval-2023 training folder.
+
+For every article that received feedback the model's spans are corrected in
+the order the feedback was given (a span marked wrong is removed, a relabelled
+one changes technique, a missed one is added) and written in the layout of
+``semeval2023-task3/en``, so ``propscan train --data DIR`` (and
+``propscan.readers.semeval.load_2023``) read it like the official corpus:
+
+    DIR/train-articles-subtask-3/article{ID}.txt              the article text, as analysed
+    DIR/train-labels-subtask-3-spans/article{ID}-labels-subtask-3.txt
+                                                              ID<TAB>technique<TAB>start<TAB>end
+    DIR/train-labels-subtask-3.txt                            ID<TAB>line<TAB>tech,tech (from the spans)
+    DIR/techniques.txt                                        the 23 technique names
+    DIR/feedback.tsv                                          every correction used, with its model version
+
+ID is the store's article id. Offsets index the text file exactly as written.
+Spans nobody corrected are the model's: the export is "model output, as
+corrected by users", not a full re-annotation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..document import Analysis, Article, Span
+from ..errors import PropscanError
+from ..taxonomy import TECHNIQUE_NAMES, normalise
+
+ARTICLES_DIR = "train-articles-subtask-3"
+SPANS_DIR = "train-labels-subtask-3-spans"
+PARAGRAPH_LABELS = "train-labels-subtask-3.txt"
+# the store's verdicts; the web app's "wrong" is stored as "reject"
+REMOVE = {"reject", "wrong"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export-feedback", help="write users' corrections as SemEval training data",
+                       description="Write the corrections made in the web app (or API) as a SemEval-2023 "
+                                   "span-labelled folder that `propscan train --data DIR` can use.")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write (created if needed)")
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="store: SQLite file path or database URL (default: $PROPSCAN_DB or ./propscan.db)")
+    p.add_argument("--since", default=None, metavar="DATE|ID",
+                   help="only feedback given on or after this date (YYYY-MM-DD), or after this feedback id")
+    p.set_defaults(func=run)
+
+
+def _technique(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return normalise(name)
+    except KeyError:
+        return None
+
+
+def corrected_spans(analysis: Analysis, rows: Iterable[dict[str, Any]]) -> tuple[list[Span], int]:
+    """The model's spans with the corrections applied in order; also how many rows had no effect."""
+    spans: dict[tuple[int, int, str], Span] = {}
+    for s in analysis.spans:
+        spans.setdefault((s.start, s.end, s.technique), s)
+    n = len(analysis.text)
+    ignored = 0
+    for r in rows:
+        action = str(r.get("action", "")).lower()
+        start, end = int(r["start"]), int(r["end"])
+        old, new = _technique(r.get("technique")), _technique(r.get("new_technique"))
+        if not 0 <= start < end <= n:
+            ignored += 1
+            continue
+        at = [k for k in spans if k[0] == start and k[1] == end and (old is None or k[2] == old)]
+        if action in REMOVE:
+            for k in at:
+                del spans[k]
+            ignored += not at
+        elif action == "relabel":
+            if new is None or not at:
+                ignored += 1
+                continue
+            for k in at:
+                del spans[k]
+            spans[(start, end, new)] = Span(start, end, new, 1.0, "feedback")
+        elif action == "add":
+            tech = old or new
+            if tech is None:
+                ignored += 1
+                continue
+            spans[(start, end, tech)] = Span(start, end, tech, 1.0, "feedback")
+        elif action == "confirm":
+            continue
+        else:  # e.g. "adjust": the store keeps no new offsets for it, so nothing to apply
+            ignored += 1
+    return sorted(spans.values(), key=lambda s: (s.start, s.end, s.technique)), ignored
+
+
+def _paragraph_lines(article_id: str, text: str, spans: list[Span]) -> list[str]:
+    """Subtask-3 lines: every non-empty line with the techniques of the spans touching it."""
+    lines = []
+    for p in Article(id=article_id, text=text).paragraphs:
+        techs = sorted({s.technique for s in spans if s.start < p.end and s.end > p.start})
+        lines.append(f"{article_id}\t{p.line}\t{','.join(techs)}\n")
+    return lines
+
+
+def export(store: Any, out_dir: str | Path, since: Any = None) -> dict[str, int]:
+    """Write the folder; returns counts (articles, spans, feedback rows used and ignored)."""
+    rows = store.feedback(since=since)
+    by_article: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_article.setdefault(int(r["article_id"]), []).append(r)
+    out = Path(out_dir)
+    (out / ARTICLES_DIR).mkdir(parents=True, exist_ok=True)
+    (out / SPANS_DIR).mkdir(parents=True, exist_ok=True)
+    stats = {"articles": 0, "spans": 0, "feedback": len(rows), "ignored": 0}
+    par_lines: list[str] = []
+    for article_id in sorted(by_article):
+        analysis = store.get(article_id)
+        if analysis is None:
+            stats["ignored"] += len(by_article[article_id])
+            continue
+        spans, ignored = corrected_spans(analysis, by_article[article_id])
+        stats["ignored"] += ignored
+        aid = str(article_id)  # an integer: safe as a file name
+        text = analysis.text
+        with open(out / ARTICLES_DIR / f"article{aid}.txt", "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        with open(out / SPANS_DIR / f"article{aid}-labels-subtask-3.txt", "w", encoding="utf-8", newline="") as f:
+            for s in spans:
+                f.write(f"{aid}\t{s.technique}\t{s.start}\t{s.end}\n")
+        par_lines.extend(_paragraph_lines(aid, text, spans))
+        stats["articles"] += 1
+        stats["spans"] += len(spans)
+    with open(out / PARAGRAPH_LABELS, "w", encoding="utf-8", newline="") as f:
+        f.writelines(par_lines)
+    with open(out / "techniques.txt", "w", encoding="utf-8", newline="") as f:
+        f.writelines(t + "\n" for t in TECHNIQUE_NAMES)
+    with open(out / "feedback.tsv", "w", encoding="utf-8", newline="") as f:
+        cols = ("id", "article_id", "action", "start", "end", "technique", "new_technique", "model_version",
+                "created_at", "note")
+        f.write("\t".join(cols) + "\n")
+        for r in rows:
+            f.write("\t".join(_cell(r.get(c)) for c in cols) + "\n")
+    return stats
+
+
+def _cell(v: Any) -> str:
+    return "" if v is None else " ".join(str(v).split())
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    since: Any = args.since
+    if since is not None and since.isdigit():
+        since = int(since)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise PropscanError(f"{args.output}: exists and is not a folder")
+    import sqlalchemy as sa
+
+    from ..store import resolve_url
+
+    url = sa.engine.make_url(resolve_url(args.db))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
+    store = Store(args.db, create=False)
+    try:
+        stats = export(store, out, since)
+    except sa.exc.SQLAlchemyError as e:
+        raise PropscanError(f"--db {args.db or url.database}: cannot read feedback "
+                            f"({str(getattr(e, 'orig', e)).strip().splitlines()[0]})") from None
+    finally:
+        store.close()
+    print(f"propscan: {stats['articles']} article(s), {stats['spans']} span(s) from {stats['feedback']} "
+          f"correction(s) written to {out}" + (f"; {stats['ignored']} had no effect" if stats["ignored"] else ""),
+          file=sys.stderr)
+    return 0

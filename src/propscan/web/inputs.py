@@ -1,0 +1,102 @@
+"""Articles from what a web user sends: pasted text, an uploaded .txt/.html file, or an HTML body.
+
+The same readers and cleanup as the CLI are used, so an article analysed on
+the web gives the same result as ``propscan analyze``. Nothing here touches
+the file system: uploads are read from memory, and their names are only
+shown, never used as paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..document import Article
+from ..errors import InputError
+from ..readers.text import article_from_text, decode
+from .settings import UPLOAD_SUFFIXES
+
+TEXT_TYPES = ("text/plain",)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+META_KEYS = ("outlet", "date", "url", "author")
+
+
+class UnsupportedInput(Exception):
+    """A file or body type the app does not read (answered with 415)."""
+
+
+def web_id(text: str) -> str:
+    return "web-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def clean_meta(fields: dict[str, Any]) -> dict[str, str]:
+    """The optional metadata fields a user may give (outlet, date, url, author), trimmed."""
+    out: dict[str, str] = {}
+    for k in META_KEYS:
+        v = fields.get(k)
+        if isinstance(v, str) and v.strip():
+            out[k] = v.strip()[:1000]
+    return out
+
+
+def _clean(article: Article) -> Article:
+    try:
+        from ..cleanup import clean_article
+    except ImportError:
+        return article
+    return clean_article(article)
+
+
+def kind_of(filename: str | None, content_type: str | None) -> str:
+    """'text' or 'html' for an upload, from its name or else its declared type; 415 otherwise."""
+    name = (filename or "").lower()
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if name:
+        suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+        if suffix in (".html", ".htm"):
+            return "html"
+        if suffix in (".txt", ".text"):
+            return "text"
+        if suffix:
+            raise UnsupportedInput(f"{filename}: unsupported file type {suffix!r} "
+                                   f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
+    if ctype in HTML_TYPES:
+        return "html"
+    if ctype in TEXT_TYPES or ctype == "":
+        return "text"
+    raise UnsupportedInput(f"{filename or 'upload'}: unsupported content type {ctype!r} (send text or HTML)")
+
+
+def decode_upload(data: bytes, source: str) -> str:
+    """Bytes to text; binary data is an unsupported type (415), emptiness a bad request."""
+    try:
+        return decode(data, source)
+    except InputError as e:
+        if "binary" in e.problem:
+            raise UnsupportedInput(str(e)) from None
+        raise
+
+
+def from_text(text: str, title: str | None = None, source: str = "", meta: dict | None = None,
+              clean: bool = True) -> Article:
+    if not text.strip():
+        raise InputError(source or "<text>", "empty input")
+    art = article_from_text(text, web_id(text), source=source or "<web>", title=title or None, meta=meta)
+    return _clean(art) if clean else art
+
+
+def from_html(html: str, title: str | None = None, source: str = "", meta: dict | None = None,
+              clean: bool = True) -> Article:
+    """Main text of an HTML page, by the project's HTML reader."""
+    if not html.strip():
+        raise InputError(source or "<html>", "empty input")
+    try:
+        from ..readers import html as html_reader
+    except ImportError:
+        raise UnsupportedInput("HTML input needs propscan.readers.html, which this installation lacks") from None
+    art = html_reader.article_from_html(html, web_id(html), source=source or "<web>")
+    if meta:
+        art.meta.update(meta)
+    if title:
+        art.title = title
+    return _clean(art) if clean else art

@@ -1,0 +1,136 @@
+"""What the API and the pages both do: analyse and store, fetch, validate and record feedback.
+
+Store calls are synchronous (SQLAlchemy); they run in the thread pool so the
+event loop keeps serving. Analysis goes through the bounded ``AnalysisRunner``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from ..document import Analysis
+from ..errors import InputError
+from ..taxonomy import TECHNIQUES, normalise
+from .app import ApiError
+from .inputs import UnsupportedInput
+from .runner import AnalysisRunner
+
+ACTIONS = ("wrong", "relabel", "add")
+# the store's vocabulary for the same verdicts (it also knows confirm and adjust)
+STORE_ACTION = {"wrong": "reject", "relabel": "relabel", "add": "add"}
+MODEL_VERSION_MAX = 255
+
+
+def store_of(request: Request) -> Any:
+    return request.app.state.store
+
+
+def runner_of(request: Request) -> AnalysisRunner:
+    return request.app.state.runner
+
+
+async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analysis]:
+    """Analyse the article ``prepare()`` builds, store it, return (id, analysis).
+
+    Input problems become 400 (bad input) or 415 (unsupported type).
+    """
+    try:
+        analysis = await runner_of(request).analyze(prepare)
+    except UnsupportedInput as e:
+        raise ApiError(415, str(e)) from None
+    except InputError as e:
+        status = 413 if "too large" in e.problem else 400
+        raise ApiError(status, str(e)) from None
+    article_id = await run_in_threadpool(store_of(request).add, analysis)
+    return int(article_id), analysis
+
+
+async def get_analysis(request: Request, article_id: int) -> Analysis:
+    analysis = await run_in_threadpool(store_of(request).get, article_id)
+    if analysis is None:
+        raise ApiError(404, f"no article with id {article_id}")
+    return analysis
+
+
+def technique_name(name: str | None, field: str) -> str:
+    """A known technique (2023 name, or a 2020/2021 name mapped onto it); 422 otherwise."""
+    if not name:
+        raise ApiError(422, f"{field}: a technique is required")
+    try:
+        t = normalise(name)
+    except (KeyError, ValueError):
+        t = name
+    if t not in TECHNIQUES:
+        raise ApiError(422, f"{field}: unknown technique {name!r} (see /api/techniques)")
+    return t
+
+
+def model_version(analysis: Analysis) -> str:
+    """The versions of the models that produced the analysis, as one string stored with feedback."""
+    if not analysis.models:
+        return "none"
+    s = ";".join(f"{k}={v}" for k, v in sorted(analysis.models.items()))
+    return s[:MODEL_VERSION_MAX]
+
+
+def validate_feedback(analysis: Analysis, action: str, start: int, end: int, technique: str | None,
+                      new_technique: str | None) -> tuple[str | None, str | None]:
+    """Check a correction against the article; returns the normalised (technique, new_technique)."""
+    if action not in ACTIONS:
+        raise ApiError(422, f"action: must be one of {', '.join(ACTIONS)}")
+    n = len(analysis.text)
+    if not (0 <= start < end <= n):
+        raise ApiError(422, f"start/end: need 0 <= start < end <= {n} (the article's length)")
+    if action == "add":
+        tech = technique_name(new_technique or technique, "technique")
+        return tech, None
+    old = technique_name(technique, "technique") if technique else None
+    matches = [s for s in analysis.spans if s.start == start and s.end == end and (old is None or s.technique == old)]
+    if not matches:
+        raise ApiError(422, f"no model span {start}-{end}" + (f" labelled {old}" if old else "")
+                       + " in this article")
+    old = old or matches[0].technique
+    if action == "relabel":
+        new = technique_name(new_technique, "new_technique")
+        if new == old:
+            raise ApiError(422, "new_technique: same as the current technique")
+        return old, new
+    return old, None
+
+
+async def record_feedback(request: Request, article_id: int, action: str, start: int, end: int,
+                          technique: str | None, new_technique: str | None, note: str = "") -> dict[str, Any]:
+    analysis = await get_analysis(request, article_id)
+    tech, new = validate_feedback(analysis, action, start, end, technique, new_technique)
+    version = model_version(analysis)
+    fid = await run_in_threadpool(
+        lambda: store_of(request).add_feedback(article_id=article_id, action=STORE_ACTION[action], start=start, end=end,
+                                               technique=tech, new_technique=new, model_version=version,
+                                               note=note[:2000]))
+    return {"id": int(fid), "article_id": article_id, "action": action, "start": start, "end": end,
+            "technique": tech, "new_technique": new, "model_version": version,
+            "text": analysis.text[start:end]}
+
+
+def article_offsets(text: str, quote: str, hint: int | None = None) -> tuple[int, int] | None:
+    """Where a quoted passage (e.g. a browser selection) sits in the text.
+
+    Whitespace is matched loosely (a selection across lines comes back with
+    different spacing); with several matches the one nearest ``hint`` wins.
+    """
+    import re
+
+    words = quote.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if not found:
+        return None
+    if hint is None:
+        return found[0]
+    return min(found, key=lambda se: abs(se[0] - hint))
+
