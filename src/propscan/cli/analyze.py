@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(analyses: list[Analysis], errors: list[InputError], output: str | None,
-                  taxonomy: str = "2023", stream: IO[str] = sys.stderr) -> None:
+                  taxonomy: str = "2023", stream: IO[str] | None = None) -> None:
     """One screen: what was read, what was found, where it went."""
-    w = stream.write
+    w = (stream or sys.stderr).write  # looked up at call time: sys.stderr may have been replaced
     total = Counter[str]()
     for a in analyses:
         total.update(to_view(s.technique, taxonomy) for s in a.spans)

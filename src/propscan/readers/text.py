@@ -40,13 +40,35 @@ def decode(data: bytes, source: str) -> str:
         best = from_bytes(data).best()
         if best is None:
             raise InputError(source, "not UTF-8 and no text encoding could be detected") from None
-        text = str(best)
+        text = _prefer_cp1252(data, str(best))
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(8, len(text[:8192]) // 50):
         raise InputError(source, "looks binary (control characters), not a text article")
     if not text.strip():
         raise InputError(source, "empty input")
     return text
+
+
+# languages normally written in Windows-1252 / Latin-1
+_WESTERN = frozenset("af an br ca cy da de en es eu fi fo fr ga gl id is it la lb ms nb nl nn no oc pt sv sw wa".split())
+
+
+def _prefer_cp1252(data: bytes, guess: str) -> str:
+    """Windows-1252 when it reads as a Western language, else charset-normalizer's guess.
+
+    On short texts charset-normalizer often picks a Central European code page
+    for Western text, turning "£" into "Ł" and "ñ" into "ń"; Windows-1252 is
+    by far the commonest legacy encoding of English news.
+    """
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return guess
+    if western == guess:
+        return guess
+    import py3langid
+
+    return western if py3langid.classify(western)[0] in _WESTERN else guess
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
