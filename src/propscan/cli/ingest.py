@@ -1,0 +1,185 @@
+"""``propscan ingest``: analyse articles into the store, idempotently and resumably.
+
+Articles already stored (same content hash) are skipped before analysis;
+new ones are analysed (here, in local worker processes, or on Dask) and
+committed in batches, then linked: near-duplicates, then stories. Killed
+mid-run, a rerun loses nothing and stores nothing twice: committed batches
+are skipped and unlinked articles are picked up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from typing import Any, Callable, Iterable, Iterator
+
+from ..document import Article
+from ..errors import InputError
+from ..readers.text import DEFAULT_MAX_BYTES
+
+MAX_ERRORS_SHOWN = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="analyse articles into the corpus store (SQLite or PostgreSQL)",
+                       description="Analyse articles (text/HTML files, folders, JSONL or CSV corpus files) into "
+                                   "the store, then link near-duplicates and group stories. Safe to rerun: what "
+                                   "is stored is skipped. With no PATH, only links what is not linked yet.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder, .jsonl or .csv file")
+    add_db_argument(p)
+    add_engine_arguments(p)
+    g = p.add_argument_group("JSONL/CSV fields (default: the usual names, e.g. text/content/body)")
+    for role in ("text", "title", "id", "date", "outlet", "url", "language"):
+        g.add_argument(f"--{role}-column", metavar="NAME", help=f"field holding the {role}")
+    p.add_argument("--outlet", metavar="NAME", help="outlet of articles that name none (instead of host/folder)")
+    p.add_argument("--no-stories", action="store_true", help="skip story grouping (run ingest again later)")
+    p.add_argument("--raw", action="store_true", help="turn input cleanup off")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger articles")
+    p.add_argument("--commit-every", type=int, default=64, metavar="N", help="articles per transaction")
+    p.add_argument("--json", action="store_true", help='print {"added", "skipped", "failed"} as JSON')
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def add_db_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", help="SQLite file or database URL, e.g. postgresql://user@host/db "
+                                               "(default: $PROPSCAN_DB or ./propscan.db)")
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="analyse in N processes (default 1)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local processes, or a Dask cluster (a local one unless --scheduler is given)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+
+
+def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:
+    """Articles (cleaned) or errors from every input, streaming record files with the chosen columns."""
+    from ..readers import expand, iter_articles
+    from ..readers.records import Columns, is_records, iter_records
+
+    columns = Columns(**{role: getattr(args, f"{role}_column", None)
+                         for role in ("text", "title", "id", "date", "outlet", "url", "language")})
+    cleaner: Callable[[Article], Article] | None = None
+    if not args.raw:
+        try:
+            from ..cleanup import clean_article as cleaner  # type: ignore[no-redef]
+        except ImportError:
+            cleaner = None
+    for p in expand(paths):
+        if is_records(p) and "\0" not in p:
+            from pathlib import Path
+
+            if Path(p).is_file():
+                for got in iter_records(p, args.max_bytes, columns):
+                    yield got if isinstance(got, InputError) or cleaner is None else cleaner(got)
+                continue
+        yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw)
+
+
+class Tally:
+    def __init__(self, quiet: bool) -> None:
+        self.added = self.skipped = self.failed = 0
+        self.shown = 0
+        self.quiet = quiet
+        self.bar: Any = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="ingesting", unit="article", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def fail(self, err: InputError) -> None:
+        self.failed += 1
+        if self.shown < MAX_ERRORS_SHOWN:
+            msg = f"propscan: {err}"
+            (self.bar.write(msg, file=sys.stderr) if self.bar else print(msg, file=sys.stderr))
+        elif self.shown == MAX_ERRORS_SHOWN:
+            print("propscan: more failures not shown", file=sys.stderr)
+        self.shown += 1
+        self.tick()
+
+    def tick(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+            self.bar.set_postfix(added=self.added, skipped=self.skipped, failed=self.failed, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def as_dict(self) -> dict[str, int]:
+        return {"added": self.added, "skipped": self.skipped, "failed": self.failed}
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..corpus.update import update
+    from ..engine import analyze_stream
+    from ..store import Store
+    from ..store.facts import content_hash
+
+    store = Store(args.db)
+    tally = Tally(args.quiet or args.json)
+    link = {"stories": not args.no_stories}
+
+    def new_articles() -> Iterator[Article]:
+        """Skip what the store holds already, checked a chunk at a time before any analysis."""
+        items = read_inputs(args.paths, args)
+        while True:
+            chunk = list(itertools.islice(items, 256))
+            if not chunk:
+                return
+            arts = [a for a in chunk if not isinstance(a, InputError)]
+            for a in arts:
+                if args.outlet and not a.meta.get("outlet"):
+                    a.meta["outlet"] = args.outlet
+            stored = store.stored_hashes(content_hash(a) for a in arts)
+            seen: set[str] = set()
+            for got in chunk:
+                if isinstance(got, InputError):
+                    tally.fail(got)
+                    continue
+                h = content_hash(got)
+                if h in stored or h in seen:
+                    tally.skipped += 1
+                    tally.tick()
+                    continue
+                seen.add(h)
+                yield got
+
+    pending: list = []
+
+    def commit() -> None:
+        if pending:
+            for _, added in store.add_many(pending):
+                if added:
+                    tally.added += 1
+                else:
+                    tally.skipped += 1
+            tally.tick(len(pending))
+            pending.clear()
+            update(store, stories=link["stories"])
+
+    try:
+        for got in analyze_stream(new_articles(), workers=args.workers, engine=args.engine,
+                                  scheduler=args.scheduler, batch_size=16, errors="yield"):
+            if isinstance(got, InputError):
+                tally.fail(got)
+                continue
+            pending.append(got)
+            if len(pending) >= max(1, args.commit_every):
+                commit()
+        commit()
+        if not args.paths:
+            update(store, stories=link["stories"])
+    finally:
+        tally.close()
+    if args.json:
+        print(json.dumps(tally.as_dict()))
+    elif not args.quiet:
+        total = store.count()
+        print(f"propscan: {tally.added} article(s) added, {tally.skipped} skipped (already stored), "
+              f"{tally.failed} failed; the store holds {total} ({store._safe_url()})", file=sys.stderr)
+    store.close()
+    return 1 if tally.failed else 0
