@@ -1,0 +1,163 @@
+"""Which language an article and each of its paragraphs are written in.
+
+Crawled pages mix languages: an English article with an Arabic cookie banner,
+a Hebrew time stamp, a French quotation block. A model trained on one
+language scores another language's text as noise at best, so paragraphs in a
+language other than the article's are flagged (``ParagraphLabels.flagged``)
+and later components skip them. Identification uses py3langid (a naive Bayes
+model over byte n-grams, offline, numpy only), loaded once per process.
+
+Cost matters (this runs on every article): py3langid walks its automaton in
+Python, about a microsecond per byte, so each paragraph is identified from
+its first ``SAMPLE_CHARS`` characters and the article's language is the
+length-weighted vote of its paragraphs. Short paragraphs (titles, bylines,
+"Reorder rows") are not identified at all: on a few words any identifier
+guesses.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from typing import Any
+
+from ..document import Analysis
+
+# languages the SemEval-2023 corpora (and so propscan's models) cover
+SUPPORTED = ("en", "fr", "de", "it", "pl", "ru")
+NAMES = {"en": "English", "fr": "French", "de": "German", "it": "Italian", "pl": "Polish", "ru": "Russian",
+         "ar": "Arabic", "he": "Hebrew", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch", "uk": "Ukrainian",
+         "tr": "Turkish", "fa": "Persian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "el": "Greek"}
+
+SAMPLE_CHARS = 100  # of each paragraph given to the identifier
+MIN_LETTERS = 40  # same-script paragraphs shorter than this are not identified
+MIN_LETTERS_OTHER_SCRIPT = 8  # a run of Arabic in an English article is clear from a few letters
+FLAG_CONFIDENCE = 0.9  # probability needed to call a same-script paragraph another language
+ARTICLE_CONFIDENCE = 0.5
+
+# coarse writing systems: a paragraph in another script than the article's is
+# another language whatever the identifier's confidence
+_SCRIPTS = {
+    "latin": re.compile(r"[A-Za-z\u00C0-\u024F]"),
+    "cyrillic": re.compile(r"[\u0400-\u052F]"),
+    "arabic": re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]"),
+    "hebrew": re.compile(r"[\u0590-\u05FF\uFB1D-\uFB4F]"),
+    "greek": re.compile(r"[\u0370-\u03FF]"),
+    "cjk": re.compile(r"[\u3040-\u30FF\u3400-\u9FFF\uAC00-\uD7AF]"),
+    "devanagari": re.compile(r"[\u0900-\u097F]"),
+}
+_LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic", "sr": "cyrillic", "mk": "cyrillic",
+                "be": "cyrillic", "kk": "cyrillic", "ky": "cyrillic", "mn": "cyrillic", "ar": "arabic",
+                "fa": "arabic", "ur": "arabic", "ps": "arabic", "he": "hebrew", "yi": "hebrew", "el": "greek",
+                "zh": "cjk", "ja": "cjk", "ko": "cjk", "hi": "devanagari", "mr": "devanagari", "ne": "devanagari"}
+
+_lock = threading.Lock()
+_identifier: Any = None
+
+
+def identifier() -> Any:
+    """The py3langid identifier with calibrated probabilities, loaded once."""
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _identifier
+
+
+def script_of(text: str) -> tuple[str, int]:
+    """The dominant writing system of ``text`` and its number of letters."""
+    best, count = "latin", 0
+    for name, rx in _SCRIPTS.items():
+        n = len(rx.findall(text))
+        if n > count:
+            best, count = name, n
+    return best, count
+
+
+def identify(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) for ``text``."""
+    lang, prob = identifier().classify(text[:SAMPLE_CHARS * 4])
+    return str(lang), float(prob)
+
+
+def language_name(code: str) -> str:
+    return NAMES.get(code, code)
+
+
+class LanguageTagger:
+    """Sets the article's language and flags paragraphs written in another one.
+
+    ``Article.language`` is only set when the reader did not know it: "en" is
+    the default of plain-text and HTML readers, so it is replaced by what the
+    text says; a reader that sets another language (the SemEval readers do),
+    or ``meta["language_given"]``, is trusted.
+    """
+
+    name = "language"
+
+    def __init__(self) -> None:
+        try:
+            from importlib.metadata import version
+
+            self.version = f"py3langid-{version('py3langid')}"
+        except Exception:  # pragma: no cover - metadata missing in odd installs
+            self.version = "py3langid"
+
+    @classmethod
+    def create(cls) -> "LanguageTagger":
+        return cls()
+
+    def __call__(self, analysis: Analysis) -> Analysis:
+        article = analysis.article
+        text = article.text
+        found: list[tuple[int, str, float, str, int]] = []  # (paragraph index, lang, prob, script, letters)
+        votes: dict[str, float] = defaultdict(float)
+        for i, p in enumerate(analysis.paragraphs):
+            sample = text[p.start:min(p.end, p.start + SAMPLE_CHARS)]
+            script, letters = script_of(sample)
+            if letters < MIN_LETTERS_OTHER_SCRIPT:
+                continue
+            if letters < MIN_LETTERS and script == "latin":
+                continue
+            lang, prob = identify(sample)
+            found.append((i, lang, prob, script, letters))
+            votes[lang] += prob * min(p.end - p.start, SAMPLE_CHARS)
+
+        given = article.language not in ("", "en") or bool(article.meta.get("language_given"))
+        if not given:
+            if votes:
+                lang = max(votes.items(), key=lambda kv: kv[1])[0]
+                share = votes[lang] / sum(votes.values())
+            else:  # only short lines: identify them together
+                lang, share = identify(text) if text.strip() else ("en", 0.0)
+            if share >= ARTICLE_CONFIDENCE and lang != article.language:
+                article.language = lang
+        main = article.language
+        main_script = _LANG_SCRIPT.get(main, "latin")
+        for i, lang, prob, script, letters in found:
+            p = analysis.paragraphs[i]
+            if script != main_script:
+                # another writing system: another language, whatever the identifier is sure of
+                if _LANG_SCRIPT.get(lang, "latin") != script:
+                    lang = {"arabic": "ar", "hebrew": "he", "cyrillic": "ru", "greek": "el", "cjk": "zh",
+                            "devanagari": "hi"}.get(script, lang)
+                p.language = lang
+                p.flagged = f"language: {lang} (article is {main})"
+            elif lang != main and prob >= FLAG_CONFIDENCE and letters >= MIN_LETTERS:
+                p.language = lang
+                p.flagged = f"language: {lang} (article is {main})"
+            else:
+                p.language = main
+        if main not in SUPPORTED:
+            analysis.notices.append(
+                f"language: the article is in {language_name(main)} ({main}); propscan's models were trained on "
+                f"{', '.join(SUPPORTED)}, so its results for this article are unreliable")
+        flagged = sum(1 for p in analysis.paragraphs if p.flagged.startswith("language:"))
+        if flagged:
+            analysis.notices.append(f"language: {flagged} paragraph(s) in another language than the article's "
+                                    f"({main}) were not analysed")
+        return analysis
