@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from ..taxonomy import CATEGORIES, TECHNIQUES
@@ -110,8 +111,11 @@ async def _prepare_from_request(request: Request) -> Any:
     if ctype == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=20, max_part_size=limit + 1)
-        except MultiPartException as e:
-            raise ApiError(400, f"bad multipart body: {e.message}") from None
+        except (MultiPartException, StarletteHTTPException) as e:
+            message = str(getattr(e, "message", None) or getattr(e, "detail", e))
+            if "maximum size" in message:
+                raise ApiError(413, f"form field too large (the limit is {limit:,} bytes)") from None
+            raise ApiError(400, f"bad multipart body: {message}") from None
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ApiError(422, "file: a .txt or .html file is required (multipart field 'file')")

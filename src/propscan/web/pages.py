@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from ..errors import InputError
@@ -46,8 +47,11 @@ async def _form(request: Request) -> FormData:
     limit = request.app.state.settings.max_upload_bytes
     try:
         return await request.form(max_files=1, max_fields=30, max_part_size=limit + 1)
-    except MultiPartException as e:
-        raise ApiError(400, f"bad form: {e.message}") from None
+    except (MultiPartException, StarletteHTTPException) as e:
+        message = str(getattr(e, "message", None) or getattr(e, "detail", e))
+        if "maximum size" in message:
+            raise ApiError(413, f"text too large (the limit is {limit:,} bytes)") from None
+        raise ApiError(400, f"bad form: {message}") from None
 
 
 def _check_write(request: Request, form: FormData) -> None:
