@@ -44,7 +44,7 @@ def git_commit() -> str:
 
 
 def stamp() -> str:
-    return f"{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, commit `{git_commit()}`"
+    return f"{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} (commit `{git_commit()}`)"
 
 
 def machine() -> str:

@@ -10,11 +10,21 @@ are ignored (and counted in the result). Each ``score_*`` returns a dict with
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ..document import Analysis
 from ..taxonomy import to_view
-from .metrics import Score, given_spans, multiclass, multilabel, partial_overlap
+
+if TYPE_CHECKING:
+    from ..document import Analysis
+    from .metrics import Score
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Score":  # imported on use: the CLI builds its help without loading the formulas
+        from .metrics import Score
+
+        return Score
+    raise AttributeError(name)
 
 __all__ = [
     "Score",
@@ -23,10 +33,6 @@ __all__ = [
 ]
 
 FRAME_THRESHOLD = 0.5
-
-
-def _by_id(analyses: Iterable[Analysis]) -> dict[str, Analysis]:
-    return {a.article.id: a for a in analyses}
 
 
 def _labelled(a: Analysis, subtask: int) -> bool:
@@ -41,6 +47,8 @@ def _spans(analyses: Iterable[Analysis], taxonomy: str) -> dict[str, list[tuple[
 
 def score_si(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
     """SemEval-2020 SI: partial-overlap span F1 ignoring the technique, overlapping spans merged first."""
+    from .metrics import partial_overlap
+
     return partial_overlap(_spans(gold, "2023"), _spans(pred, "2023"), use_labels=False, merge=True).to_dict()
 
 
@@ -50,16 +58,22 @@ def score_spans(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: st
     Overlapping spans of the same technique are merged first (as SI merges
     all spans), so a tagger is not rewarded for predicting a span twice.
     """
+    from .metrics import partial_overlap
+
     return partial_overlap(_spans(gold, taxonomy), _spans(pred, taxonomy), use_labels=True, merge=True).to_dict()
 
 
 def score_2021_t2(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
     """SemEval-2021 Task 6 subtask 2: technique-matched partial overlap, no merging (as its scorer)."""
+    from .metrics import partial_overlap
+
     return partial_overlap(_spans(gold, "2021"), _spans(pred, "2021"), use_labels=True, merge=False).to_dict()
 
 
 def score_tc(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: str = "2020") -> dict[str, Any]:
     """SemEval-2020 TC: micro-F1 over the techniques of the gold spans (2020 names by default)."""
+    from .metrics import given_spans
+
     g: dict[tuple[str, int, int], list[str]] = {}
     p: dict[tuple[str, int, int], list[str]] = {}
     for a in gold:
@@ -89,6 +103,8 @@ def chosen_frames(a: Analysis) -> list[str]:
 
 def score_st1(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
     """SemEval-2023 subtask 1 (genre): macro-F1 headline; micro-F1 is accuracy."""
+    from .metrics import multiclass
+
     g = {a.article.id: chosen_genre(a) for a in gold if a.genre and _labelled(a, 1)}
     p = {a.article.id: chosen_genre(a) for a in pred}
     return multiclass({k: v for k, v in g.items() if v}, p).to_dict()
@@ -96,6 +112,8 @@ def score_st1(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, A
 
 def score_st2(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[str, Any]:
     """SemEval-2023 subtask 2 (frames): micro-F1 over (article, frame) pairs."""
+    from .metrics import multilabel
+
     g = {a.article.id: chosen_frames(a) for a in gold if _labelled(a, 2) and (a.frames or a.profile.get("frames_chosen"))}
     p = {a.article.id: chosen_frames(a) for a in pred}
     return multilabel(g, p).to_dict()
@@ -107,6 +125,8 @@ def score_st3(gold: Sequence[Analysis], pred: Sequence[Analysis], taxonomy: str 
     Only the gold paragraphs are scored (the official files list each
     non-empty line); a predicted paragraph on another line is ignored.
     """
+    from .metrics import multilabel
+
     g: dict[tuple[str, int], list[str]] = {}
     for a in gold:
         if not _labelled(a, 3):
@@ -133,6 +153,8 @@ def score_2021_t1(gold: Sequence[Analysis], pred: Sequence[Analysis]) -> dict[st
     A gold meme read from a task-1 file (labels without spans) carries its
     labels in ``profile["techniques"]``; otherwise they come from its spans.
     """
+    from .metrics import multilabel
+
     g = {a.article.id: sorted(a.profile.get("techniques", article_techniques(a))) for a in gold}
     p = {a.article.id: sorted(article_techniques(a)) for a in pred}
     return multilabel(g, p).to_dict()

@@ -14,8 +14,12 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     def cell(v: Any) -> str:
         return _f(v) if isinstance(v, float) or v is None else str(v)
 
+    def numeric(i: int) -> bool:
+        vals = [r[i] for r in rows if i < len(r) and r[i] not in ("", None)]
+        return bool(vals) and all(isinstance(v, (int, float)) for v in vals[:1])
+
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---:" if numeric(i) else "---" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
 

@@ -1,14 +1,19 @@
-"""The tasks ``propscan evaluate`` knows: official gold/prediction files in, a Score out."""
+"""The tasks ``propscan evaluate`` knows: official gold/prediction files in, a Score out.
+
+Readers and formulas are imported when a task runs, so building the CLI's
+help (done on every ``propscan`` start) costs nothing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import PropscanError
-from . import formats
-from .metrics import Score, given_spans, multiclass, multilabel, partial_overlap
+
+if TYPE_CHECKING:
+    from .metrics import Score
 
 
 @dataclass(frozen=True)
@@ -16,43 +21,60 @@ class Task:
     name: str
     title: str
     metric: str
-    score_files: Callable[[Path, Path], Score]
+    score_files: Callable[[Path, Path], "Score"]
 
 
-def _si(gold: Path, pred: Path) -> Score:
-    return partial_overlap(formats.read_spans(gold, labelled=False), formats.read_spans(pred, labelled=False),
-                           use_labels=False, merge=True)
+def _si(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.partial_overlap(formats.read_spans(gold, labelled=False),
+                                   formats.read_spans(pred, labelled=False), use_labels=False, merge=True)
 
 
-def _tc(gold: Path, pred: Path) -> Score:
+def _tc(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
     g = formats.spans_as_given(formats.read_spans(gold, "2020", labelled=True))
     p = formats.spans_as_given(formats.read_spans(pred, "2020", labelled=True))
-    return given_spans(g, p)
+    return metrics.given_spans(g, p)
 
 
-def _spans(gold: Path, pred: Path) -> Score:
-    return partial_overlap(formats.read_spans(gold, "2023", labelled=True),
-                           formats.read_spans(pred, "2023", labelled=True), use_labels=True, merge=True)
+def _spans(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.partial_overlap(formats.read_spans(gold, "2023", labelled=True),
+                                   formats.read_spans(pred, "2023", labelled=True), use_labels=True, merge=True)
 
 
-def _st1(gold: Path, pred: Path) -> Score:
-    return multiclass(formats.read_genres(gold), formats.read_genres(pred))
+def _st1(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.multiclass(formats.read_genres(gold), formats.read_genres(pred))
 
 
-def _st2(gold: Path, pred: Path) -> Score:
-    return multilabel(formats.read_frames(gold), formats.read_frames(pred))
+def _st2(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.multilabel(formats.read_frames(gold), formats.read_frames(pred))
 
 
-def _st3(gold: Path, pred: Path) -> Score:
-    return multilabel(formats.read_paragraphs(gold), formats.read_paragraphs(pred))
+def _st3(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.multilabel(formats.read_paragraphs(gold), formats.read_paragraphs(pred))
 
 
-def _t1(gold: Path, pred: Path) -> Score:
-    return multilabel(formats.read_memes_t1(gold), formats.read_memes_t1(pred))
+def _t1(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.multilabel(formats.read_memes_t1(gold), formats.read_memes_t1(pred))
 
 
-def _t2(gold: Path, pred: Path) -> Score:
-    return partial_overlap(formats.read_memes_t2(gold), formats.read_memes_t2(pred), use_labels=True, merge=False)
+def _t2(gold: Path, pred: Path) -> "Score":
+    from . import formats, metrics
+
+    return metrics.partial_overlap(formats.read_memes_t2(gold), formats.read_memes_t2(pred),
+                                   use_labels=True, merge=False)
 
 
 TASKS: dict[str, Task] = {t.name: t for t in [
@@ -67,7 +89,7 @@ TASKS: dict[str, Task] = {t.name: t for t in [
 ]}
 
 
-def score_files(task: str, gold: str | Path, pred: str | Path) -> Score:
+def score_files(task: str, gold: str | Path, pred: str | Path) -> "Score":
     if task not in TASKS:
         raise PropscanError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     return TASKS[task].score_files(Path(gold), Path(pred))
