@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
+
+import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -297,3 +302,58 @@ def test_rendering_keeps_the_text_and_every_span(text: str, bounds: list[tuple[i
                            if s.start < p.end and s.end > p.start)
         assert "".join(t for ids, t in parsed.marks if i in ids) == expected
     assert "<script>" not in page.replace('<script type="application/json" class="ps-data">', "")
+
+
+PROBE = r"""<script>
+window.addEventListener("load", function () {
+  var out = [];
+  try {
+    var art = document.querySelector(".ps-article");
+    var mark = art.querySelector("mark.ps-seg[tabindex]");
+    mark.focus();
+    var pop = document.getElementById("ps-pop");
+    out.push("focus-pop=" + (!!pop && !pop.hidden));
+    out.push("evidence-as-text=" + (pop.textContent.indexOf("<script>alert(1)<\/script>") >= 0));
+    out.push("scripts-in-pop=" + pop.querySelectorAll("script").length);
+    mark.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", bubbles: true}));
+    out.push("esc-hidden=" + pop.hidden);
+    var box = art.querySelector("input.ps-filter[data-t=Loaded_Language]");
+    box.click();
+    out.push("filter-off=" + art.classList.contains("off-Loaded_Language"));
+    box.click();
+    out.push("filter-on=" + !art.classList.contains("off-Loaded_Language"));
+    var all = document.querySelector("header input.ps-filter[data-t=Doubt]");
+    all.click();
+    out.push("global-off=" + document.querySelectorAll(".ps-article.off-Doubt").length);
+    all.click();
+    art.querySelector("button.ps-goto[data-i='2']").click();
+    out.push("goto-marks=" + art.querySelectorAll("mark.ps-on").length);
+    out.push("goto-pop=" + !pop.hidden);
+    document.body.click();
+    out.push("outside-hidden=" + pop.hidden);
+  } catch (e) { out.push("ERROR " + e); }
+  var p = document.createElement("pre"); p.id = "probe"; p.textContent = out.join(" "); document.body.appendChild(p);
+});
+</script>"""
+
+
+@pytest.mark.browser
+def test_report_script_in_headless_chromium(tmp_path) -> None:
+    """Focus shows the popup, Escape hides it, filters and the span table work; evidence stays text."""
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if browser is None:
+        pytest.skip("needs headless Chromium (apt-get install chromium)")
+    analyses = [overlapping(), overlapping()]
+    for span in analyses[0].spans:
+        span.evidence = EVIL
+    page = tmp_path / "report.html"
+    page.write_text(render_page(analyses).replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    m = re.search(r'<pre id="probe">([^<]*)</pre>', done.stdout)
+    assert m, done.stderr[-2000:]
+    got = dict(item.split("=", 1) for item in html_lib.unescape(m.group(1)).split(" ") if "=" in item)
+    assert "ERROR" not in m.group(1), m.group(1)
+    assert got == {"focus-pop": "true", "evidence-as-text": "true", "scripts-in-pop": "0", "esc-hidden": "true",
+                   "filter-off": "true", "filter-on": "true", "global-off": "2", "goto-marks": "2",
+                   "goto-pop": "true", "outside-hidden": "true"}
