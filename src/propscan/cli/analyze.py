@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections import Counter
 from contextlib import nullcontext
+from itertools import chain
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from ..document import Analysis, Article
-from ..errors import InputError
+from ..errors import InputError, PropscanError
 from ..readers import expand, iter_articles
 from ..readers.text import DEFAULT_MAX_BYTES
 from ..taxonomy import TAXONOMIES, to_view
@@ -22,7 +23,9 @@ PROGRESS_MIN_FILES = 4
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="find persuasion techniques in articles",
                        description="Analyse text or HTML articles (files, folders, or - for stdin).")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="article file, folder of articles, or - for stdin")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder of articles, or - for stdin")
+    p.add_argument("--fetch", nargs="+", action="extend", default=[], metavar="URL",
+                   help="also download and analyse these web pages (needs a network)")
     p.add_argument("-f", "--format", choices=FORMATS, default=None,
                    help="output format (default: html when -o ends in .html, else json)")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
@@ -46,12 +49,20 @@ def run(args: argparse.Namespace) -> int:
     from ..analyzer import default_analyzer
 
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "json")
+    if not args.paths and not args.fetch:
+        raise PropscanError("nothing to analyse: give a PATH (file, folder or -) or --fetch URL")
     files = list(expand(args.paths))
     errors: list[InputError] = []
     analyses: list[Analysis] = []
 
     def articles() -> Iterator[Article]:
-        for got in iter_articles(_progress(files, args.quiet), max_bytes=args.max_bytes, clean=not args.raw):
+        inputs: Iterable[Article | InputError] = iter_articles(_progress(files, args.quiet),
+                                                               max_bytes=args.max_bytes, clean=not args.raw)
+        if args.fetch:
+            from ..readers.fetch import iter_fetched
+
+            inputs = chain(inputs, iter_fetched(args.fetch, max_bytes=args.max_bytes, clean=not args.raw))
+        for got in inputs:
             if isinstance(got, InputError):
                 errors.append(got)
                 print(f"propscan: {got}", file=sys.stderr)
