@@ -393,6 +393,13 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
 
 # -- whole pages ---------------------------------------------------------------
 
+def _short_source(source: str) -> str:
+    """A URL's host, a path's file name: enough to tell articles apart in the index."""
+    if _URL.match(source):
+        return source.split("/")[2]
+    return re.split(r"[/\\]", source.rstrip("/\\"))[-1] or source
+
+
 def index_row(n: int, anchor: str, a: Analysis, taxonomy: str = "2023") -> str:
     """One row of the report's table of contents."""
     top = Counter(_key(s.technique) for s in a.spans).most_common(3)
@@ -400,7 +407,8 @@ def index_row(n: int, anchor: str, a: Analysis, taxonomy: str = "2023") -> str:
     score_s = f"{float(score):.0f}" if isinstance(score, (int, float)) and not isinstance(score, bool) else ""
     genre = max(a.genre.items(), key=lambda kv: kv[1])[0] if a.genre else ""
     return (f'<tr><td class="ps-num">{n}</td><td><a href="#{esc(anchor)}">{esc(a.article.title or a.article.id)}'
-            f'</a></td><td>{esc(a.article.source)}</td><td>{esc(a.article.language)}</td>'
+            f'</a></td><td title="{esc(a.article.source)}">{esc(_short_source(a.article.source))}</td>'
+            f"<td>{esc(a.article.language)}</td>"
             f'<td class="ps-num">{len(a.spans)}</td><td class="ps-num">{esc(score_s)}</td>'
             f"<td>{esc(_humanise(genre))}</td>"
             f'<td>{" ".join(_chip(k, taxonomy, f" ×{c}") for k, c in top)}</td></tr>')
