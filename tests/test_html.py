@@ -305,7 +305,7 @@ def test_rendering_keeps_the_text_and_every_span(text: str, bounds: list[tuple[i
 
 
 PROBE = r"""<script>
-window.addEventListener("load", function () {
+document.addEventListener("DOMContentLoaded", function () {
   var out = [];
   try {
     var art = document.querySelector(".ps-article");
@@ -348,9 +348,12 @@ def test_report_script_in_headless_chromium(tmp_path) -> None:
         span.evidence = EVIL
     page = tmp_path / "report.html"
     page.write_text(render_page(analyses).replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
-    m = re.search(r'<pre id="probe">([^<]*)</pre>', done.stdout)
+    for _ in range(3):  # a loaded 2-core machine occasionally gets a dump before the load event
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                               "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+        m = re.search(r'<pre id="probe">([^<]*)</pre>', done.stdout)
+        if m:
+            break
     assert m, done.stderr[-2000:]
     got = dict(item.split("=", 1) for item in html_lib.unescape(m.group(1)).split(" ") if "=" in item)
     assert "ERROR" not in m.group(1), m.group(1)
