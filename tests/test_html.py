@@ -224,6 +224,16 @@ def test_notices_and_models_shown() -> None:
     assert "tagger minilm-2024.1" in full[full.index('class="ps-footer"'):]
 
 
+def test_cleanup_edits_listed() -> None:
+    from propscan.document import Edit
+
+    a = overlapping()
+    a.article.edits = [Edit(200, 260, "", "cookie-notice", f"cookie banner {EVIL}", "We use cookies")]
+    page = render_article(a)
+    assert "Input cleanup: 1 change to the raw text" in page
+    assert "cookie-notice" in page and "cookie banner &lt;script&gt;" in page
+
+
 def test_several_articles_get_an_index_and_unique_anchors() -> None:
     analyses = [make(TEXT, [("corrupt", "Loaded_Language", 0.9)], id=str(i)) for i in range(3)]
     analyses[1].article.title = "Second <b>story</b>"

@@ -361,6 +361,14 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
         lines = ", ".join(str(p.line) for p in flagged[:20]) + (" …" if len(flagged) > 20 else "")
         notices += f'<p class="ps-flag">{len(flagged)} paragraph{plural} not scored (line{plural} {lines}).</p>'
 
+    if art.edits:
+        shown = "".join(f"<li><b>{esc(e.kind)}</b> {esc(e.reason)} "
+                        f'<span class="ps-muted">(raw characters {e.start}–{e.end})</span></li>'
+                        for e in art.edits[:50])
+        more = f"<li>… and {len(art.edits) - 50} more</li>" if len(art.edits) > 50 else ""
+        notices += (f'<details class="ps-cleanup"><summary>Input cleanup: {len(art.edits)} change'
+                    f'{"s" if len(art.edits) != 1 else ""} to the raw text</summary><ul>{shown}{more}</ul></details>')
+
     # table of every span
     table_rows = []
     for i, (s, k) in enumerate(zip(spans, keys)):
