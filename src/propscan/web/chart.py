@@ -116,7 +116,7 @@ def _nice(v: float) -> float:
     return v
 
 
-def profile_charts(profile: dict, techniques: dict, categories: dict, top: int = 6) -> list[Markup]:
+def profile_charts(profile: dict, techniques: dict, categories: dict, top: int = 6) -> list[tuple[str, Markup]]:
     """The outlet page's two charts: categories by month and its most used techniques by month."""
     months = [m for m in profile.get("months", []) if m.get("month")]
     if not months:
@@ -138,7 +138,9 @@ def profile_charts(profile: dict, techniques: dict, categories: dict, top: int =
                                   [m.get("techniques", {}).get(name, 0.0) for m in months], DASHES[k % len(DASHES)]))
     charts = []
     if cat_series:
-        charts.append(line_chart(labels, cat_series, title="Articles using each category of technique, by month"))
+        title = "Share of articles using each category of technique, by month"
+        charts.append((title, line_chart(labels, cat_series, title=title)))
     if tech_series:
-        charts.append(line_chart(labels, tech_series, title=f"Its {len(tech_series)} most used techniques, by month"))
+        title = f"Share of articles using its {len(tech_series)} most used techniques, by month"
+        charts.append((title, line_chart(labels, tech_series, title=title)))
     return charts
