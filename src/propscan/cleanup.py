@@ -20,7 +20,7 @@ span loses a character.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from .document import Article, Edit, apply_edits
@@ -156,6 +156,9 @@ _COMMENT_META = re.compile(
     r"(?:\w+ )?\d{1,2},? \d{4}(?:,? at \d{1,2}:\d{2}\s*(?:[ap]m)?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}.{0,20}|"
     r"\d+ (?:minutes?|hours?|days?|weeks?|months?|years?) ago)\s*", re.IGNORECASE)
 
+_PHOTO_PAREN = re.compile(r"\((?:photo|foto|picture|image|credit)", re.IGNORECASE)
+_HEADER_VERBS = ("says", "said", "wrote", "commented", "replied")
+_MAX_FURNITURE = 260  # characters; longer lines are never matched against the phrase tables
 _SENTENCE_END = tuple('.!?:;"”’»)')
 _DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 
@@ -166,14 +169,14 @@ class _Line:
     start: int  # raw offset of the first character
     end: int  # raw offset just past the last character (before "\n")
     text: str
+    stripped: str = field(init=False)
 
-    @property
-    def stripped(self) -> str:
-        return self.text.strip()
+    def __post_init__(self) -> None:
+        self.stripped = self.text.strip()
 
     @property
     def blank(self) -> bool:
-        return not self.text.strip()
+        return not self.stripped
 
     @property
     def indent(self) -> int:
@@ -202,6 +205,8 @@ def _preview(s: str, n: int = 60) -> str:
 # line classification
 
 def _match_table(table: list[tuple[str, str, re.Pattern[str]]], s: str) -> tuple[str, str] | None:
+    if len(s) > _MAX_FURNITURE:
+        return None  # body paragraphs: no boilerplate phrase is this long
     for kind, reason, rx in table:
         if rx.fullmatch(s):
             return kind, reason
@@ -209,12 +214,17 @@ def _match_table(table: list[tuple[str, str, re.Pattern[str]]], s: str) -> tuple
 
 
 def _is_cookie_notice(s: str) -> bool:
-    return (_words(s) <= 80 and _COOKIE_WORD.search(s) is not None
+    low = s.lower()
+    if "cookie" not in low and "الكوكيز" not in s and "الارتباط" not in s and "куки" not in low:
+        return False  # substring tests first: the regexes are slow on long paragraphs
+    return (_COOKIE_WORD.search(s) is not None and _words(s) <= 80
             and _COOKIE_CONTEXT.search(s) is not None)
 
 
 def _comment_header(line: _Line) -> bool:
     s = line.stripped
+    if len(s) > 120 or not s.rstrip(" :").lower().endswith(_HEADER_VERBS):
+        return False
     m = _COMMENT_HEADER.fullmatch(s)
     if not m:
         return False
@@ -326,13 +336,12 @@ def _classify(lines: list[_Line]) -> dict[int, tuple[str, str]]:
             removed[ln.index] = hit
         elif _is_cookie_notice(s):
             removed[ln.index] = ("cookie-notice", "cookie/privacy notice")
-        elif _SHORTCODE.sub("", s).strip() == "" or _CAPTION_BLOCK.sub("", s).strip() == "":
+        elif s.startswith("[") and (_SHORTCODE.sub("", s).strip() == "" or _CAPTION_BLOCK.sub("", s).strip() == ""):
             removed[ln.index] = ("shortcode", "shortcode line")
         elif pos > 0 and pos < 6 and title and s != title and _is_title_repeat(s, title):
             removed[ln.index] = ("title-repeat", "page title repeated with site/section names")
-        elif _words(s) <= 25 and _PHOTO_CREDIT.search(s) and not s.endswith((".", "!", "?")) or (
-                _words(s) <= 25 and _PHOTO_CREDIT.search(s) and re.search(r"\((?:photo|foto|picture|image|"
-                                                                          r"credit)", s, re.IGNORECASE)):
+        elif len(s) < 300 and _words(s) <= 25 and _PHOTO_CREDIT.search(s) and (
+                not s.endswith((".", "!", "?")) or _PHOTO_PAREN.search(s)):
             removed[ln.index] = ("caption", "photo caption")
 
     # endnotes: only among the last three lines of text, where they are page furniture
@@ -423,7 +432,7 @@ def _join_edits(lines: list[_Line], removed: dict[int, tuple[str, str]], width: 
 def _space_edits(raw: str, lines: list[_Line], removed: dict[int, tuple[str, str]], wrapped: bool) -> list[Edit]:
     edits: list[Edit] = []
     kept = [ln for ln in lines if ln.stripped and ln.index not in removed]
-    doubles = sum(len(_DOUBLE_SPACE.findall(ln.text)) for ln in kept)
+    doubles = sum(len(_DOUBLE_SPACE.findall(ln.text)) for ln in kept if "  " in ln.text or "\t" in ln.text)
     if not wrapped and doubles < max(8, 2 * len(kept)):
         return edits  # an odd double space is left alone; PDF text has them on every line
     for ln in kept:
@@ -518,7 +527,86 @@ def _removal_edits(raw: str, lines: list[_Line], removed: dict[int, tuple[str, s
 
 
 def find_edits(raw: str) -> list[Edit]:
-    """The edits that clean ``raw``: sorted, non-overlapping, each with its reason."""
+    """The edits that clean ``raw``: sorted, non-overlapping, each with its reason.
+
+    Cleaning is idempotent: when the cleaned text would itself be cleaned
+    further (re-joined lines that now read as a boilerplate line, two copies
+    of a caption made adjacent), the further edits are composed into the
+    edits over the raw text.
+    """
+    edits = _find_edits_once(raw)
+    for _ in range(3):
+        if not edits:
+            break
+        more = _find_edits_once(apply_edits(raw, edits))
+        if not more:
+            break
+        edits = compose(raw, edits, more)
+    return edits
+
+
+def compose(raw: str, first: list[Edit], second: list[Edit]) -> list[Edit]:
+    """Edits over ``raw`` equivalent to applying ``first`` and then ``second``.
+
+    Each edit of ``second`` (over the once-cleaned text) is mapped back to the
+    raw text; where it touches an edit of ``first``, the two become one edit
+    covering both, with the reason of the later one.
+    """
+    mid = apply_edits(raw, first)
+    # segments of the once-cleaned text: (raw_start, raw_end, mid_start, mid_end, edit or None)
+    segs: list[tuple[int, int, int, int, Edit | None]] = []
+    pos_raw = pos_mid = 0
+    for e in first:
+        if e.start > pos_raw:
+            n = e.start - pos_raw
+            segs.append((pos_raw, e.start, pos_mid, pos_mid + n, None))
+            pos_mid += n
+        segs.append((e.start, e.end, pos_mid, pos_mid + len(e.replacement), e))
+        pos_mid += len(e.replacement)
+        pos_raw = e.end
+    segs.append((pos_raw, len(raw), pos_mid, pos_mid + len(raw) - pos_raw, None))
+
+    def raw_start(s: int) -> tuple[int, int]:
+        for rs, _re, ms, me, e in segs:
+            if ms <= s < me:
+                return (rs + (s - ms), s) if e is None else (rs, ms)
+        return len(raw), len(mid)
+
+    def raw_end(end: int) -> tuple[int, int]:
+        for rs, re_, ms, me, e in segs:
+            if ms < end <= me:
+                return (rs + (end - ms), end) if e is None else (re_, me)
+        return 0, 0
+
+    mapped = []
+    for e in second:
+        rs, ms = raw_start(e.start)
+        if e.end > e.start:
+            re_, me = raw_end(e.end)
+        else:
+            re_, me = rs, ms
+        mapped.append([rs, re_, ms, me, [e]])
+    groups: list[list] = []
+    for m in sorted(mapped, key=lambda m: (m[0], m[1])):
+        if groups and m[0] < groups[-1][1]:
+            g = groups[-1]
+            g[1], g[3] = max(g[1], m[1]), max(g[3], m[3])
+            g[4].extend(m[4])
+        else:
+            groups.append(m)
+    out: list[Edit] = []
+    for rs, re_, ms, me, inner in groups:
+        local = [Edit(e.start - ms, e.end - ms, e.replacement, e.kind, e.reason, e.original) for e in inner]
+        replacement = apply_edits(mid[ms:me], local)
+        out.append(Edit(rs, re_, replacement, inner[0].kind, inner[0].reason, raw[rs:re_]))
+    spans = [(g[0], g[1]) for g in groups]
+    for e in first:
+        if not any(rs <= e.start and e.end <= re_ and (rs < re_ or e.start == e.end) for rs, re_ in spans):
+            out.append(e)
+    return sorted(out, key=lambda e: (e.start, e.end))
+
+
+def _find_edits_once(raw: str) -> list[Edit]:
     if not raw.strip():
         return []
     lines = _lines(raw)
