@@ -6,6 +6,9 @@ would thrash two cores. Instead each request queues a job; a few worker
 threads take up to ``batch_size`` jobs at a time, so concurrent requests share
 ONNX batches. A full queue is refused at once (503) rather than growing without
 bound.
+A ``finish`` callback runs on each finished batch in the same thread (the app
+stores the batch there, in one transaction), so database writes neither pile
+up in a thread pool nor hold the event loop.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ class Busy(Exception):
 
 class AnalysisRunner:
     def __init__(self, analyzer_factory: Callable[[], Any], workers: int = 1, batch_size: int = 8,
-                 max_pending: int = 1000) -> None:
+                 max_pending: int = 1000, finish: Callable[[list[Analysis]], list[Any]] | None = None) -> None:
         self._factory = analyzer_factory
+        self._finish = finish
         self._analyzer: Any = None
         self._analyzer_lock = threading.Lock()
         self.workers = max(1, workers)
@@ -82,7 +86,8 @@ class AnalysisRunner:
         self._jobs.put((prepare, fut))
         return fut
 
-    async def analyze(self, prepare: Prepare) -> Analysis:
+    async def analyze(self, prepare: Prepare) -> Any:
+        """The analysis, or what ``finish`` made of it."""
         return await asyncio.wrap_future(self.submit(prepare))
 
     # -- the worker -----------------------------------------------------------
@@ -129,11 +134,25 @@ class AnalysisRunner:
             results = list(analyzer.pipe([a for a, _ in ready], batch_size=len(ready)))
         except BaseException:  # noqa: BLE001
             # one bad article must not fail its neighbours: retry one by one
+            results = []
             for art, fut in ready:
                 try:
-                    fut.set_result(self.analyzer()(art))
+                    results.append(self.analyzer()(art))
                 except BaseException as e:  # noqa: BLE001
                     fut.set_exception(e)
+                    results.append(None)
+        done = [(fut, res) for (_, fut), res in zip(ready, results) if res is not None]
+        if not done:
             return
-        for (_, fut), res in zip(ready, results):
-            fut.set_result(res)
+        if self._finish is None:
+            for fut, res in done:
+                fut.set_result(res)
+            return
+        try:
+            finished = self._finish([res for _, res in done])
+        except BaseException as e:  # noqa: BLE001
+            for fut, _ in done:
+                fut.set_exception(e)
+            return
+        for (fut, _), out in zip(done, finished):
+            fut.set_result(out)

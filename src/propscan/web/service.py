@@ -33,18 +33,17 @@ def runner_of(request: Request) -> AnalysisRunner:
 
 
 async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analysis]:
-    """Analyse the article ``prepare()`` builds, store it, return (id, analysis).
+    """Analyse the article ``prepare()`` builds, store it (in the worker), return (id, analysis).
 
     Input problems become 400 (bad input) or 415 (unsupported type).
     """
     try:
-        analysis = await runner_of(request).analyze(prepare)
+        article_id, analysis = await runner_of(request).analyze(prepare)
     except UnsupportedInput as e:
         raise ApiError(415, str(e)) from None
     except InputError as e:
         status = 413 if "too large" in e.problem else 400
         raise ApiError(status, str(e)) from None
-    article_id = await run_in_threadpool(store_of(request).add, analysis)
     return int(article_id), analysis
 
 
