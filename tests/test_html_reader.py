@@ -50,6 +50,8 @@ def test_malformed_html_is_read(fixtures: Path) -> None:
 
 
 def test_folder_of_saved_pages_is_read_and_cleaned(fixtures: Path) -> None:
+    # cafe-protest_files/ holds the page's saved assets (an ad iframe): not an article
+    assert (fixtures / "crawl_site" / "cafe-protest_files" / "ad-frame.html").exists()
     got = list(iter_articles([str(fixtures / "crawl_site")]))
     assert [type(g).__name__ for g in got] == ["Article", "Article"]
     assert {g.id for g in got if not isinstance(g, InputError)} == {"cafe-protest", "storm-broken"}
@@ -82,6 +84,29 @@ def test_size_limit(tmp_path: Path) -> None:
     page.write_bytes(b"<html><body>" + b"<p>word word word word</p>" * 2000 + b"</body></html>")
     with pytest.raises(InputError, match="too large"):
         read_html_file(page, max_bytes=10_000)
+
+
+def test_html_on_stdin_is_read_as_a_page(fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((fixtures / "crawl_page.html").read_bytes())))
+    [art] = list(iter_articles(["-"]))
+    assert not isinstance(art, InputError)
+    assert art.title == "Harbour council closes the old ferry pier" and art.meta["outlet"] == "Coastline Daily"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_decoding_any_bytes_gives_text_or_one_clear_error(data: bytes) -> None:
+    from propscan.readers.text import decode
+
+    try:
+        text = decode(data, "in.txt")
+    except InputError as e:
+        assert str(e).startswith("in.txt: ")
+    else:
+        assert isinstance(text, str) and text.strip()
 
 
 def test_sniffing() -> None:

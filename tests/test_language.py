@@ -52,7 +52,7 @@ def test_arabic_paragraph_in_an_english_article_is_flagged() -> None:
     assert flagged[0].language == "ar"
     body = [p for p in a.paragraphs if a.text[p.start:p.end] == EN][0]
     assert body.language == "en" and not body.flagged
-    assert any("1 paragraph(s) in another language" in n for n in a.notices)
+    assert any("1 paragraph(s) are in another language" in n for n in a.notices)
 
 
 def test_short_lines_are_not_identified() -> None:

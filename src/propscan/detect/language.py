@@ -158,6 +158,6 @@ class LanguageTagger:
                 f"{', '.join(SUPPORTED)}, so its results for this article are unreliable")
         flagged = sum(1 for p in analysis.paragraphs if p.flagged.startswith("language:"))
         if flagged:
-            analysis.notices.append(f"language: {flagged} paragraph(s) in another language than the article's "
-                                    f"({main}) were not analysed")
+            analysis.notices.append(f"language: {flagged} paragraph(s) are in another language than the article's "
+                                    f"({main}) and are flagged not to be scored")
         return analysis

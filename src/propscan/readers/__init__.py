@@ -48,8 +48,10 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
             continue
         path = Path(p)
         if path.is_dir():
+            # "Save page as, complete" puts each page's assets (and iframes) in "<page>_files/"
             files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_SUFFIXES
-                           and not f.name.startswith("."))
+                           and not f.name.startswith(".")
+                           and not any(d.endswith("_files") for d in f.relative_to(path).parts[:-1]))
             if not files:
                 yield f"{p}\0empty-folder"
             for f in files:
@@ -63,6 +65,10 @@ def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
         data = sys.stdin.buffer.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise InputError("<stdin>", f"too large (over {max_bytes:,} bytes, see --max-bytes)")
+        from .html import article_from_html, looks_like_html
+
+        if looks_like_html(data):  # e.g. curl URL | propscan analyze -
+            return [article_from_html(data, "stdin", source="<stdin>")]
         text = decode(data, "<stdin>")
         return [article_from_text(text, "stdin", source="<stdin>")]
     if p.endswith("\0empty-folder"):
