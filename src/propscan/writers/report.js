@@ -49,6 +49,10 @@
       return s && visible(article, s.technique);
     });
     if (!spans.length) { hide(); return; }
+    if (seg.hasAttribute("title")) {  // the popup replaces the no-script tooltip
+      seg.setAttribute("aria-description", seg.getAttribute("title"));
+      seg.removeAttribute("title");
+    }
     var p = ensurePop();
     p.textContent = "";
     var close = el("button", "ps-close", "\u00d7");
