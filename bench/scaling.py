@@ -78,7 +78,7 @@ def main() -> int:
         doc = ("## Scaling with the number of articles\n\n"
                f"Measured {stamp()} by `python bench/scaling.py --data ../shared/data --write-docs` on {before} "
                "(at the start). Articles beyond the 446 English ones repeat.\n\n" + body + "\n")
-        replace_section(ROOT / "docs" / "speed.md", "bench/scaling.py", doc, "Speed")
+        replace_section(ROOT / "docs" / "speed.md", "scaling", doc, "Speed")
         print("wrote docs/speed.md", file=sys.stderr)
     return 0
 

@@ -224,7 +224,7 @@ def main() -> int:
                f"Measured {stamp()} by `python bench/speed.py --data ../shared/data --write-docs` "
                f"on {before} (at the start; other jobs share the cores, so absolute numbers are pessimistic "
                "while the ratio holds).\n\n" + body + "\n")
-        replace_section(ROOT / "docs" / "speed.md", "bench/speed.py", doc, "Speed")
+        replace_section(ROOT / "docs" / "speed.md", "speed", doc, "Speed")
         print("wrote docs/speed.md", file=sys.stderr)
     return 0
 
