@@ -27,6 +27,31 @@ from propscan.evaluate.report import markdown_table, per_label_rows, text_table
 
 DETAIL = ("semeval2023-st3", "spans", "semeval2020-tc")
 
+METRICS = """## How each score is computed
+
+All in `propscan.evaluate` (formulas in `metrics.py`, each pinned by hand-computed examples in
+`tests/test_evaluate.py`); gold and predictions are matched by article id, a gold article without a
+prediction predicts nothing, predictions for articles not in gold are ignored.
+
+- **semeval2020-si**: overlapping spans of an article are merged first (gold and predicted, techniques
+  ignored); precision = Σ|s∩g|/|s| over every overlapping (predicted s, gold g) pair divided by the number
+  of predicted spans, recall = Σ|s∩g|/|g| divided by the number of gold spans; F1 their harmonic mean
+  (1.0 when there is nothing to find and nothing was predicted).
+- **semeval2020-tc**: micro-F1 over the techniques of the gold spans (keyed by article, start, end; a
+  span annotated with k techniques counts k times). Predicting a label for every gold span makes it
+  the accuracy the official scorer reports.
+- **semeval2023-st1**: macro-F1 over the genres seen in gold or predictions (micro-F1 = accuracy).
+- **semeval2023-st2**: micro-F1 over (article, frame) pairs; a frame is predicted when the classifier
+  chose it (`profile["frames_chosen"]`) or, failing that, scored it at least 0.5.
+- **semeval2023-st3**: micro-F1 over (article, line, technique) triples of the gold paragraphs; macro-F1
+  averages the per-technique F1 of the techniques seen in gold or predictions.
+- **semeval2021-t1**: micro-F1 over (meme, technique) pairs, 2021 names.
+- **semeval2021-t2**: the SI formula, a pair counting only when the techniques match, with no merging
+  (as the task's scorer); micro over all spans.
+- **spans**: the same, but overlapping spans of one technique are merged first on each side, as SI does,
+  so predicting a fragment twice earns nothing.
+"""
+
 
 class Baseline:
     """Loaded_Language on every paragraph (as a paragraph-long span), a fixed genre and frame set."""
@@ -139,6 +164,7 @@ def main() -> int:
             "0.5155, TC best 0.6207; SemEval-2023 English subtask 3 best 0.376.", "",
         ]
         doc += ["## Per label (English)", ""] + ["\n\n".join(details), ""]
+        doc += [METRICS]
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "quality.md").write_text("\n".join(doc), encoding="utf-8")
         print("wrote docs/quality.md", file=sys.stderr)
