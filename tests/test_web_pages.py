@@ -261,3 +261,26 @@ def test_profile_charts_without_dated_articles():
     from propscan.taxonomy import CATEGORIES, TECHNIQUES
 
     assert profile_charts({"months": [{"month": None, "techniques": {"Doubt": 1.0}}]}, TECHNIQUES, CATEGORIES) == []
+
+
+PAGE = ("<!DOCTYPE html><html><head><meta charset='windows-1252'><title>Regime news</title>"
+        "<script>window.pwned=1</script></head><body><nav>Home | About | Contact</nav><article><h1>Regime news</h1>"
+        "<p>The brutal regime keeps lying to its citizens, say critics in the capital who have watched the "
+        "government for many years.</p><p>Only traitors would defend it, they add, and many people across the "
+        "country agree with them.</p></article><footer>Cookie settings</footer></body></html>")
+
+
+def test_form_accepts_pasted_and_uploaded_html(env):
+    pytest.importorskip("propscan.readers.html")
+    client, store = env
+    url = submit(client, PAGE)
+    text = store.get(int(url.rsplit("/", 1)[1])).text
+    assert text.startswith("Regime news\n\n") and "brutal regime" in text
+    assert "<p>" not in text and "pwned" not in text and "Home | About" not in text
+    token = csrf_of(client.get("/").text)
+    page = PAGE.replace("country", "pa\u00efs").encode("cp1252")  # decoded by its <meta charset>
+    r = client.post("/analyze", data={"csrf": token, "outlet": "html.example"},
+                    files={"file": ("page.html", page, "text/html")}, follow_redirects=False)
+    assert r.status_code == 303
+    a = store.get(int(r.headers["location"].rsplit("/", 1)[1]))
+    assert "pa\u00efs" in a.text and a.article.meta["outlet"] == "html.example"

@@ -128,13 +128,15 @@ async def _prepare_from_request(request: Request) -> Any:
         meta = inputs.clean_meta(fields)
         title = fields.get("title") or None
         source = fields.get("source") or name
-        build = inputs.from_html if kind == "html" else inputs.from_text
-        return lambda: build(inputs.decode_upload(data_bytes, name), title, source, meta)
+        if kind == "html":
+            return lambda: inputs.from_html(data_bytes, title, source, meta)
+        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, name), title, source, meta)
     if ctype in inputs.HTML_TYPES or ctype in inputs.TEXT_TYPES:
         data_bytes = await request.body()
         _too_large(len(data_bytes), limit)
-        build = inputs.from_html if ctype in inputs.HTML_TYPES else inputs.from_text
-        return lambda: build(inputs.decode_upload(data_bytes, "<body>"), None, "", {})
+        if ctype in inputs.HTML_TYPES:
+            return lambda: inputs.from_html(data_bytes, None, "", {})
+        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, "<body>"), None, "", {})
     raise ApiError(415, f"unsupported content type {ctype or '(none)'!r}: send application/json, "
                         "multipart/form-data (field 'file'), text/html or text/plain")
 

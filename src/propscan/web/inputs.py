@@ -85,18 +85,33 @@ def from_text(text: str, title: str | None = None, source: str = "", meta: dict 
     return _clean(art) if clean else art
 
 
-def from_html(html: str, title: str | None = None, source: str = "", meta: dict | None = None,
+def from_html(html: str | bytes, title: str | None = None, source: str = "", meta: dict | None = None,
               clean: bool = True) -> Article:
-    """Main text of an HTML page, by the project's HTML reader."""
-    if not html.strip():
+    """Main text and metadata of an HTML page, by the project's HTML reader.
+
+    Bytes are decoded by the reader (HTTP/meta charset, else detection);
+    metadata the user gave (outlet, date, ...) wins over what the page says.
+    """
+    if not (html.strip() if isinstance(html, str) else html.strip()):
         raise InputError(source or "<html>", "empty input")
     try:
         from ..readers import html as html_reader
     except ImportError:
         raise UnsupportedInput("HTML input needs propscan.readers.html, which this installation lacks") from None
-    art = html_reader.article_from_html(html, web_id(html), source=source or "<web>")
+    digest = html if isinstance(html, str) else html.decode("latin-1")
+    url = (meta or {}).get("url")
+    art = html_reader.article_from_html(html, web_id(digest), source=source or url or "<web>", url=url)
     if meta:
         art.meta.update(meta)
     if title:
         art.title = title
     return _clean(art) if clean else art
+
+
+def looks_like_html(text: str) -> bool:
+    """A pasted text that is really a web page's source."""
+    try:
+        from ..readers.html import looks_like_html as sniff
+    except ImportError:
+        return False
+    return sniff(text)

@@ -88,18 +88,19 @@ async def analyze_form(request: Request) -> Response:
             if len(data) > limit:
                 raise ApiError(413, f"{upload.filename}: too large (the limit is {limit:,} bytes)")
             name = upload.filename[:255]
-            build = inputs.from_html if kind == "html" else inputs.from_text
 
             def prepare() -> Any:
-                return build(inputs.decode_upload(data, name), fields["title"] or None, fields["source"] or name,
-                             inputs.clean_meta(fields))
+                title, source, meta = fields["title"] or None, fields["source"] or name, inputs.clean_meta(fields)
+                if kind == "html":
+                    return inputs.from_html(data, title, source, meta)
+                return inputs.from_text(inputs.decode_upload(data, name), title, source, meta)
         else:
             text = fields["text"]
             if not text.strip():
                 raise ApiError(400, "paste an article or choose a file")
             if len(text.encode("utf-8", "surrogatepass")) > limit:
                 raise ApiError(413, f"text too large (the limit is {limit:,} bytes)")
-            looks_html = text.lstrip()[:1] == "<" and "</" in text
+            looks_html = inputs.looks_like_html(text)
 
             def prepare() -> Any:
                 build = inputs.from_html if looks_html else inputs.from_text

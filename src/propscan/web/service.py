@@ -42,7 +42,7 @@ async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analys
     except UnsupportedInput as e:
         raise ApiError(415, str(e)) from None
     except InputError as e:
-        status = 413 if "too large" in e.problem else 400
+        status = 413 if "too large" in e.problem else 415 if "binary" in e.problem else 400
         raise ApiError(status, str(e)) from None
     return int(article_id), analysis
 
