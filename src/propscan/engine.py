@@ -26,6 +26,14 @@ ENGINES = ("local", "dask")
 _analyzer: Any = None
 
 
+def add_arguments(p: Any) -> None:
+    """``--workers/--engine/--scheduler`` for the commands that analyse many articles (analyze, ingest)."""
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="analyse in N processes (default 1)")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local processes, or a Dask cluster (a local one unless --scheduler is given)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+
+
 def _threads_per_worker(workers: int) -> None:
     """Share the cores between worker processes instead of each ONNX session taking all of them."""
     if "PROPSCAN_THREADS" not in os.environ:
@@ -83,8 +91,14 @@ def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], lis
         yield from result(pending.popleft())
 
 
-def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: int) -> Iterator[Any]:
+def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: int,
+           isolate: bool = True) -> Iterator[Any]:
     if workers <= 1:
+        if not isolate:  # exactly the analyzer's own loop; a bug shows its traceback
+            from .analyzer import default_analyzer
+
+            yield from default_analyzer().pipe(items, batch_size=batch_size)
+            return
         for chunk in batches(items, batch_size):
             yield from analyze_batch(chunk)
         return
@@ -149,7 +163,7 @@ def analyze_stream(articles: Iterable[Article], *, workers: int = 1, engine: str
     if engine == "dask":
         stream = _dask(articles, workers, scheduler, batch_size, window)
     else:
-        stream = _local(articles, workers, batch_size, window)
+        stream = _local(articles, workers, batch_size, window, isolate=errors != "raise")
     for got in stream:
         if isinstance(got, InputError) and errors == "raise":
             raise PropscanError(str(got))

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger inputs")
     p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    from ..engine import add_arguments
+
+    add_arguments(p)  # --workers N, --engine local|dask, --scheduler ADDRESS
     p.set_defaults(func=run)
 
 
@@ -46,7 +49,7 @@ def _progress(items: list[str], quiet: bool) -> Iterable[str] | Iterator[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analyzer import default_analyzer
+    from ..engine import analyze_stream
 
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "json")
     if not args.paths and not args.fetch:
@@ -69,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
             else:
                 yield got
 
-    analyzer = default_analyzer()
     out_cm: IO[str] | nullcontext[IO[str]]
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -79,9 +81,11 @@ def run(args: argparse.Namespace) -> int:
     with out_cm as out:
         writer = make_writer(fmt, out, args.taxonomy)
         try:
-            for analysis in analyzer.pipe(articles(), batch_size=args.batch_size):
+            for analysis in analyze_stream(articles(), workers=args.workers, engine=args.engine,
+                                           scheduler=args.scheduler, batch_size=args.batch_size):
                 writer.write(analysis)
-                analyses.append(analysis)
+                if not args.quiet:  # -q keeps nothing: bounded memory for millions of articles
+                    analyses.append(analysis)
         finally:
             writer.close()  # whatever finished is kept, even on Ctrl-C
     if not args.quiet:

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "is stored is skipped. With no PATH, only links what is not linked yet.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder, .jsonl or .csv file")
     add_db_argument(p)
-    add_engine_arguments(p)
+    from ..engine import add_arguments
+
+    add_arguments(p)
     g = p.add_argument_group("JSONL/CSV fields (default: the usual names, e.g. text/content/body)")
     for role in ("text", "title", "id", "date", "outlet", "url", "language"):
         g.add_argument(f"--{role}-column", metavar="NAME", help=f"field holding the {role}")
@@ -46,13 +48,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_db_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", help="SQLite file or database URL, e.g. postgresql://user@host/db "
                                                "(default: $PROPSCAN_DB or ./propscan.db)")
-
-
-def add_engine_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="analyse in N processes (default 1)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="local processes, or a Dask cluster (a local one unless --scheduler is given)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
 
 
 def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:

@@ -53,10 +53,16 @@ def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
     return {" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
 
 
+_TEMPLATES: dict[int, object] = {}
+
+
 def signature(text: str, num_perm: int = NUM_PERM) -> np.ndarray:
     from datasketch import MinHash
 
-    m = MinHash(num_perm=num_perm, seed=SEED)
+    template = _TEMPLATES.get(num_perm)
+    if template is None:  # the random permutations are drawn once, not per article
+        template = _TEMPLATES[num_perm] = MinHash(num_perm=num_perm, seed=SEED)
+    m = template.copy()
     m.update_batch(list(shingles(text)))
     return m.hashvalues.astype(np.uint64)
 
@@ -93,13 +99,26 @@ def dedup_pending(store: "Store", threshold: float = THRESHOLD, batch: int = 200
             done += len(rows)
 
 
+MAX_CANDIDATES = 100  # the earliest ones: enough to find the original of even a much-copied article
+
+
+def _candidate_query(b: int) -> sa.Select:
+    """Articles sharing any LSH band key; built once per band count so SQLAlchemy caches it compiled."""
+    match = sa.or_(*[sa.and_(lsh_bands.c.band == i, lsh_bands.c.key == sa.bindparam(f"k{i}")) for i in range(b)])
+    return (sa.select(lsh_bands.c.article).where(match, lsh_bands.c.article != sa.bindparam("pk"))
+            .distinct().order_by(lsh_bands.c.article).limit(MAX_CANDIDATES))
+
+
+_QUERIES: dict[int, sa.Select] = {}
+
+
 def _link_one(conn: sa.Connection, pk: int, outlet: str, text: str, params: LshParams, threshold: float) -> None:
     sig = signature(text)
     keys = band_keys(sig, params)
-    cand_q = (sa.select(lsh_bands.c.article).distinct()
-              .where(sa.or_(*[sa.and_(lsh_bands.c.band == i, lsh_bands.c.key == k) for i, k in enumerate(keys)]),
-                     lsh_bands.c.article != pk))
-    cands = [int(c) for c in conn.execute(cand_q).scalars()]
+    cand_q = _QUERIES.get(params.b)
+    if cand_q is None:
+        cand_q = _QUERIES[params.b] = _candidate_query(params.b)
+    cands = [int(c) for c in conn.execute(cand_q, {"pk": pk, **{f"k{i}": k for i, k in enumerate(keys)}}).scalars()]
     matches: list[tuple[int, float]] = []
     if cands:
         for other, raw_sig in conn.execute(sa.select(minhashes.c.article, minhashes.c.signature)

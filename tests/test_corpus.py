@@ -1,0 +1,146 @@
+"""Corpus links: near-duplicates are flagged and linked, stories group articles on one event, profiles add up."""
+
+from __future__ import annotations
+
+import pytest
+
+from propscan.corpus import dedup, stories
+from propscan.corpus.profiles import group_profiles, trends
+from propscan.corpus.update import update
+from propscan.document import Analysis, Article, Span
+from propscan.store import Store
+
+FLOOD = ("Floods hit the river city\n\n"
+         "Heavy rain caused the river to burst its banks on Tuesday, flooding hundreds of homes in the old town. "
+         "Emergency services evacuated about 2,000 residents overnight and opened shelters in three schools. "
+         "The mayor said the water level had begun to fall by Wednesday morning but warned that more rain "
+         "was expected at the weekend. Officials estimate the damage at several million euros and promised "
+         "rapid help for families who lost their belongings.")
+FLOOD_OTHER_OUTLET = ("River bursts its banks, thousands evacuated\n\n"
+                      "Torrential rainfall sent the river over its banks, and rescuers moved some two thousand "
+                      "people out of the flooded historic centre during the night. Schools were turned into "
+                      "emergency shelters. Water levels started to drop on Wednesday, the city's mayor said, "
+                      "though forecasters expect further storms.")
+FLOOD_LATER = ("Flood waters return to the old town\n\n"
+               "After days of rain the river rose again and flooded streets in the old town, "
+               "forcing hundreds of residents to leave their homes. Shelters were opened in local schools "
+               "and the mayor asked people to stay away from the banks.")
+ELECTION = ("Parliament passes new budget\n\n"
+            "Lawmakers approved the annual budget by a narrow margin after a long debate about tax cuts and "
+            "spending on pensions. The finance minister welcomed the vote, while the opposition said the plan "
+            "would widen the deficit. The budget now goes to the upper house for final approval next month.")
+
+
+def analysis(id: str, text: str, outlet: str, date: str | None = None, spans=(), genre: str = "reporting"):
+    meta = {"outlet": outlet}
+    if date:
+        meta["date"] = date
+    a = Analysis(article=Article(id=id, text=text, source=f"/feeds/{outlet}/{id}.txt", meta=meta),
+                 spans=[Span(s, e, t) for s, e, t in spans])
+    a.genre = {genre: 1.0}
+    return a
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(str(tmp_path / "corpus.db"))
+    yield s
+    s.close()
+
+
+def test_shingle_signatures_estimate_jaccard():
+    a = dedup.signature(FLOOD)
+    b = dedup.signature(FLOOD.replace("Tuesday", "Monday"))
+    c = dedup.signature(ELECTION)
+    assert dedup.jaccard(a, a) == 1.0
+    assert dedup.jaccard(a, b) > 0.7
+    assert dedup.jaccard(a, c) < 0.1
+    params = dedup.lsh_params(0.8)
+    assert len(dedup.band_keys(a, params)) == params.b
+
+
+def test_near_duplicates_are_linked_and_repeats_flagged(store):
+    orig = store.add(analysis("1", FLOOD, "Daily", "2024-05-07"))
+    recrawl = store.add(analysis("2", FLOOD + "\nShare this article.", "Daily", "2024-05-07"))
+    syndicated = store.add(analysis("3", FLOOD.replace("Heavy rain", "Very heavy rain"), "Herald", "2024-05-08"))
+    other = store.add(analysis("4", ELECTION, "Daily", "2024-05-07"))
+    assert dedup.dedup_pending(store) == 4
+    assert dedup.dedup_pending(store) == 0  # nothing left to do: incremental
+    info = {i: store.info(i) for i in (orig, recrawl, syndicated, other)}
+    assert info[orig]["dup_of"] is None
+    assert info[recrawl]["dup_of"] == orig and info[recrawl]["repeat"] is True
+    assert info[syndicated]["dup_of"] == orig and info[syndicated]["repeat"] is False
+    assert info[other]["dup_of"] is None
+    linked = {d["id"] for d in dedup.duplicates_of(store, orig)}
+    assert linked == {recrawl, syndicated}
+    assert dedup.duplicate_groups(store) == {orig: [recrawl, syndicated]}
+    # an outlet's re-crawl of its own article is not counted twice in its profile
+    daily = {g["outlet"]: g for g in group_profiles(store, "outlet")}["Daily"]
+    assert daily["n_articles"] == 2
+    assert {g["outlet"]: g for g in group_profiles(store, "outlet", include_repeats=True)}["Daily"]["n_articles"] == 3
+
+
+def test_stories_group_one_event_across_outlets_and_keep_time_apart(store):
+    store.add(analysis("1", FLOOD, "Daily", "2024-05-07"))
+    store.add(analysis("2", FLOOD_OTHER_OUTLET, "Herald", "2024-05-08"))
+    store.add(analysis("3", ELECTION, "Daily", "2024-05-07"))
+    store.add(analysis("4", FLOOD_LATER, "Post", "2024-07-20"))  # same kind of event, months later
+    done = update(store)
+    if done["storied"] == 0:
+        pytest.skip("the sentence encoder model (propscan/models/encoder.onnx) is not in this checkout")
+    sid = {i: store.info(i)["story_id"] for i in (1, 2, 3, 4)}
+    assert sid[1] == sid[2]
+    assert len({sid[1], sid[3], sid[4]}) == 3
+    listed = stories.story_list(store, min_articles=2)
+    assert [(s["n_articles"], s["n_outlets"]) for s in listed] == [(2, 2)]
+    view = stories.story_view(store, sid[1])
+    assert [o["outlet"] for o in view["outlets"]] == ["Daily", "Herald"]
+    assert view["first_date"] == "2024-05-07" and view["last_date"] == "2024-05-08"
+    art = view["outlets"][0]["articles"][0]
+    assert set(art) >= {"techniques", "categories", "genre", "frames", "score", "date", "title"}
+    # a later article on the same event joins the story incrementally
+    store.add(analysis("5", FLOOD_OTHER_OUTLET.replace("mayor", "city mayor"), "Gazette", "2024-05-09"))
+    update(store)
+    assert store.info(5)["story_id"] == sid[1]
+    assert stories.story_view(store, sid[1])["n_outlets"] == 3
+
+
+def test_a_near_duplicate_follows_its_original_into_its_story(store):
+    store.add(analysis("1", FLOOD, "Daily"))
+    store.add(analysis("2", FLOOD + " Updated.", "Wire"))
+    calls = []
+
+    def fake_embed(texts):  # orthogonal vectors: only the duplicate link can put them together
+        import numpy as np
+
+        calls.append(len(texts))
+        return np.eye(len(texts), 8, dtype=np.float32)
+
+    update(store, stories=False)
+    assert stories.assign_pending(store, embed_fn=fake_embed) == 2
+    assert store.info(1)["story_id"] == store.info(2)["story_id"]
+
+
+def test_samples_of_one_event_form_one_story(samples_dir, tmp_path):
+    from propscan.readers import iter_articles
+
+    with Store(str(tmp_path / "s.db")) as s:
+        for art in iter_articles([str(samples_dir)]):
+            s.add(Analysis(article=art))
+        done = update(s)
+        if done["storied"] == 0:
+            pytest.skip("the sentence encoder model is not in this checkout")
+        assert {s.info(i)["story_id"] for i in range(1, 6)} == {1}
+
+
+def test_month_and_outlet_month_profiles(store):
+    store.add(analysis("1", "A\n\nbad people", "X", "2024-01-03", spans=[(3, 6, "Loaded_Language")]))
+    store.add(analysis("2", "B\n\ncalm words", "X", "2024-02-03", genre="opinion"))
+    store.add(analysis("3", "C\n\nother words", "Y", "2024-02-09"))
+    store.add(analysis("4", "D\n\nno date", "Y"))
+    months = group_profiles(store, "month")
+    assert [m["month"] for m in months] == ["2024-01", "2024-02", None]
+    assert months[0]["techniques"] == {"Loaded_Language": 1.0}
+    assert months[1]["genres"] == {"opinion": 0.5, "reporting": 0.5}
+    series = trends(store, ["X"])
+    assert [(r["outlet"], r["month"], r["n_articles"]) for r in series] == [("X", "2024-01", 1), ("X", "2024-02", 1)]
