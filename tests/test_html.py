@@ -370,3 +370,13 @@ def test_report_script_in_headless_chromium(tmp_path) -> None:
     assert got == {"focus-pop": "true", "evidence-as-text": "true", "scripts-in-pop": "0", "esc-hidden": "true",
                    "filter-off": "true", "filter-on": "true", "global-off": "2", "goto-marks": "2",
                    "goto-pop": "true", "outside-hidden": "true"}
+
+
+def test_span_table_gives_line_and_offsets() -> None:
+    a = overlapping()
+    page = render_article(a)
+    table = page[page.index('class="ps-spans"'):]
+    start = a.text.index("betray")
+    assert f"line 1, chars {start}–{start + 6}" in table
+    start = a.text.index("corrupt elite")
+    assert f"line 3, chars {start}–{start + len('corrupt elite')}" in table

@@ -30,6 +30,7 @@ escaped, and the script only ever uses ``textContent``.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import re
@@ -310,9 +311,15 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     paragraphs = analysis.paragraphs or []
     rows: list[str] = []
     order = sorted(range(len(spans)), key=lambda i: spans[i].start)
-    for p in paragraphs:
-        clipped = [(max(spans[i].start, p.start), min(spans[i].end, p.end), i) for i in order
-                   if spans[i].start < p.end and spans[i].end > p.start]
+    active: list[int] = []  # spans that may reach into the paragraph (a sweep keeps this linear)
+    j = 0
+    for p in sorted(paragraphs, key=lambda p: p.start):
+        while j < len(order) and spans[order[j]].start < p.end:
+            active.append(order[j])
+            j += 1
+        active = [i for i in active if spans[i].end > p.start]
+        clipped = [(max(spans[i].start, p.start), min(spans[i].end, p.end), i) for i in active
+                   if spans[i].start < p.end]
         depth = max((layers[c[2]] + 1 for c in clipped), default=0)
         out: list[str] = []
         for piece in _pieces(p.start, p.end, clipped):
@@ -371,11 +378,12 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
 
     # table of every span
     table_rows = []
+    newlines = [m.start() for m in re.finditer("\n", text)]  # line numbers by bisection, not counting
     for i, (s, k) in enumerate(zip(spans, keys)):
         quote = text[s.start:s.end]
         quote = quote if len(quote) <= 300 else quote[:300] + "…"
         table_rows.append(f"<tr><td>{_chip(k, taxonomy)}</td><td><q>{esc(quote)}</q>"
-                          f'<div class="ps-muted">line {art.line_of(s.start)}, chars {s.start}–{s.end}</div></td>'
+                          f'<div class="ps-muted">line {bisect.bisect_left(newlines, s.start) + 1}, chars {s.start}–{s.end}</div></td>'
                           f'<td class="ps-num">{esc(_fmt_score(float(s.score)))}</td><td>{esc(s.evidence)}</td>'
                           f'<td><button type="button" class="ps-goto" data-i="{i}">show</button></td></tr>')
     span_table = ""
