@@ -490,3 +490,25 @@ def test_serve_options():
     assert (args.host, args.port, args.db, args.max_upload) == ("127.0.0.1", 8000, None, 5_000_000)
     args = build_parser().parse_args(["serve", "--db", "postgresql://u@h/db", "--port", "9000"])
     assert args.db == "postgresql://u@h/db" and args.port == 9000
+
+
+def test_export_feedback_with_the_official_training_set(app_store, tmp_path, data_dir):
+    from propscan.cli.export_feedback import export
+    from propscan.readers.semeval import load_2020, load_2023
+
+    client, store = app_store
+    got = analyze(client)
+    brutal = next(s for s in got["spans"] if s["text"] == "brutal")
+    client.post("/api/feedback", json={"article_id": got["id"], "action": "wrong", "start": brutal["start"],
+                                       "end": brutal["end"], "technique": "Loaded_Language"})
+    out = tmp_path / "train-data"
+    stats = export(store, out, base=data_dir)
+    official = load_2023(data_dir)
+    combined = load_2023(out)
+    assert stats["base_articles"] == len(official) and len(combined) == len(official) + 1
+    mine = next(a for a in combined if a.article.id == str(got["id"]))
+    assert len(mine.spans) == len(got["spans"]) - 1
+    first = official[0]
+    same = next(a for a in combined if a.article.id == first.article.id)
+    assert same.article.text == first.article.text and same.spans == first.spans and same.genre == first.genre
+    assert len(load_2020(out)) == len(load_2020(data_dir))  # linked, for the SI scores train reports

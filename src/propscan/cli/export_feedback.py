@@ -16,6 +16,12 @@ one changes technique, a missed one is added) and written in the layout of
 ID is the store's article id. Offsets index the text file exactly as written.
 Spans nobody corrected are the model's: the export is "model output, as
 corrected by users", not a full re-annotation.
+
+With ``--base PATH`` (e.g. ``../shared/data``) the official SemEval-2023
+English training set is written into DIR as well (its articles and labels
+copied, the feedback articles added next to them) and the SemEval-2020 folder
+is linked as ``DIR/semeval2020-task11``, so ``propscan train --data DIR``
+trains on the official data plus the corrections in one run.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write (created if needed)")
     p.add_argument("--db", metavar="URL", default=None,
                    help="store: SQLite file path or database URL (default: $PROPSCAN_DB or ./propscan.db)")
+    p.add_argument("--base", default=None, metavar="PATH",
+                   help="also write the official SemEval-2023 English training set (found under PATH, e.g. "
+                        "../shared/data) into DIR, so training uses it plus the corrections")
     p.add_argument("--since", default=None, metavar="DATE|ID",
                    help="only feedback given on or after this date (YYYY-MM-DD), or after this feedback id")
     p.set_defaults(func=run)
@@ -105,7 +114,42 @@ def _paragraph_lines(article_id: str, text: str, spans: list[Span]) -> list[str]
     return lines
 
 
-def export(store: Any, out_dir: str | Path, since: Any = None) -> dict[str, int]:
+def copy_base(base: str | Path, out: Path) -> tuple[set[str], list[str]]:
+    """Copy the official English SemEval-2023 training set into ``out``; (article ids, subtask-3 lines)."""
+    import shutil
+
+    from ..readers.semeval import find_2020, find_2023
+
+    root = find_2023(base, "en")
+    ids: set[str] = set()
+    for sub in (ARTICLES_DIR, SPANS_DIR):
+        src = root / sub
+        if not src.is_dir():
+            raise PropscanError(f"--base {base}: {src} is missing")
+        for f in sorted(src.iterdir()):
+            if f.is_file():
+                shutil.copyfile(f, out / sub / f.name)
+                if sub == ARTICLES_DIR and f.name.startswith("article"):
+                    ids.add(f.name[len("article"):].split(".")[0])
+    for name in ("train-labels-subtask-1.txt", "train-labels-subtask-2.txt"):
+        if (root / name).exists():
+            shutil.copyfile(root / name, out / name)
+    lines = (root / PARAGRAPH_LABELS).read_text(encoding="utf-8").splitlines(keepends=True) \
+        if (root / PARAGRAPH_LABELS).exists() else []
+    try:
+        src20 = find_2020(base).resolve()
+    except PropscanError:
+        src20 = None
+    link = out / "semeval2020-task11"
+    if src20 is not None and not link.exists():
+        try:
+            link.symlink_to(src20, target_is_directory=True)
+        except OSError:
+            shutil.copytree(src20, link)
+    return ids, [ln if ln.endswith("\n") else ln + "\n" for ln in lines]
+
+
+def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path | None = None) -> dict[str, int]:
     """Write the folder; returns counts (articles, spans, feedback rows used and ignored)."""
     rows = store.feedback(since=since)
     by_article: dict[int, list[dict[str, Any]]] = {}
@@ -114,9 +158,16 @@ def export(store: Any, out_dir: str | Path, since: Any = None) -> dict[str, int]
     out = Path(out_dir)
     (out / ARTICLES_DIR).mkdir(parents=True, exist_ok=True)
     (out / SPANS_DIR).mkdir(parents=True, exist_ok=True)
-    stats = {"articles": 0, "spans": 0, "feedback": len(rows), "ignored": 0}
+    stats = {"articles": 0, "spans": 0, "feedback": len(rows), "ignored": 0, "base_articles": 0}
     par_lines: list[str] = []
+    taken: set[str] = set()
+    if base is not None:
+        taken, par_lines = copy_base(base, out)
+        stats["base_articles"] = len(taken)
     for article_id in sorted(by_article):
+        if str(article_id) in taken:
+            raise PropscanError(f"store article {article_id} has the same id as an article of --base {base}; "
+                                "export without --base and merge by hand")
         analysis = store.get(article_id)
         if analysis is None:
             stats["ignored"] += len(by_article[article_id])
@@ -169,13 +220,14 @@ def run(args: argparse.Namespace) -> int:
         raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
     store = Store(args.db, create=False)
     try:
-        stats = export(store, out, since)
+        stats = export(store, out, since, args.base)
     except sa.exc.SQLAlchemyError as e:
         raise PropscanError(f"--db {args.db or url.database}: cannot read feedback "
                             f"({str(getattr(e, 'orig', e)).strip().splitlines()[0]})") from None
     finally:
         store.close()
     print(f"propscan: {stats['articles']} article(s), {stats['spans']} span(s) from {stats['feedback']} "
-          f"correction(s) written to {out}" + (f"; {stats['ignored']} had no effect" if stats["ignored"] else ""),
+          f"correction(s) written to {out}" + (f"; {stats['ignored']} had no effect" if stats["ignored"] else "")
+          + (f"; plus {stats['base_articles']} official training articles" if stats["base_articles"] else ""),
           file=sys.stderr)
     return 0
