@@ -292,7 +292,7 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     """
     art = analysis.article
     text = art.text
-    anchor = anchor or _anchor_for(analysis)
+    anchor = re.sub(r"[^A-Za-z0-9_-]", "-", anchor) if anchor else _anchor_for(analysis)  # safe in ids
     h1 = min(max(heading_level, 1), 5)
     h2 = h1 + 1
     spans = [s for s in analysis.sorted_spans() if 0 <= s.start < s.end <= len(text)]
