@@ -284,3 +284,14 @@ def test_form_accepts_pasted_and_uploaded_html(env):
     assert r.status_code == 303
     a = store.get(int(r.headers["location"].rsplit("/", 1)[1]))
     assert "pa\u00efs" in a.text and a.article.meta["outlet"] == "html.example"
+
+
+def test_outlet_names_with_slashes_and_markup(env):
+    client, _ = env
+    submit(client, "Odd\n\nA brutal day.\n", outlet="Radio <Free>/Europe & Co", date="2024-05-05")
+    listing = client.get("/outlets").text
+    href = re.search(r'href="(/outlets/[^"]*Europe[^"]*)"', listing).group(1)
+    assert "<Free>" not in listing and "&lt;Free&gt;" in listing
+    page = client.get(html.unescape(href))
+    assert page.status_code == 200 and "Radio &lt;Free&gt;/Europe &amp; Co" in page.text
+    assert client.get("/api/outlets/Radio <Free>/Europe & Co".replace("&", "%26")).json()["n_articles"] == 1

@@ -226,7 +226,7 @@ async def outlets(request: Request) -> list[dict[str, Any]]:
     return [_jsonable(r) for r in rows]
 
 
-@router.get("/outlets/{name}", summary="An outlet's technique profile by month")
+@router.get("/outlets/{name:path}", summary="An outlet's technique profile by month")
 async def outlet(request: Request, name: str) -> dict[str, Any]:
     profile = await run_in_threadpool(store_of(request).outlet_profile, name)
     if not profile or not profile.get("n_articles"):

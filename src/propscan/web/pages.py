@@ -233,7 +233,7 @@ async def outlets_page(request: Request) -> Response:
     return _page(request, "outlets.html", {"outlets": rows})
 
 
-@router.get("/outlets/{name}")
+@router.get("/outlets/{name:path}")
 async def outlet_page(request: Request, name: str) -> Response:
     from .chart import profile_charts
 
