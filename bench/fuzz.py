@@ -183,7 +183,7 @@ def check_cleanup(article: Article) -> None:
 def run(n: int = 10_000, seed: int = 0, verbose: bool = False) -> Counter[tuple[str, str]]:
     rng = random.Random(seed)
     corpus = [p.read_bytes() for p in sorted(FIXTURES.glob("crawl_*")) if p.is_file()]
-    corpus += [p.read_bytes() for p in sorted((FIXTURES / "crawl_site").glob("*"))]
+    corpus += [p.read_bytes() for p in sorted((FIXTURES / "crawl_site").rglob("*")) if p.is_file()]
     tagger = LanguageTagger.create()
     gens: list[Callable[[], tuple[str, str | bytes]]] = [
         lambda: gen_bytes(rng), lambda: gen_crawl(rng), lambda: gen_html(rng), lambda: gen_mutation(rng, corpus)]

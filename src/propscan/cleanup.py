@@ -67,7 +67,8 @@ _TAIL_HEADINGS: list[tuple[str, str, re.Pattern[str]]] = [
         r"leggi anche", r"czytaj (?:też|także)", r"читайте также",
     )),
     ("newsletter", "newsletter sign-up", _phrases(
-        r"(?:subscribe|sign up|signup|register) (?:to|for) (?:our|the) (?:free )?(?:daily |weekly )?newsletters?.{0,120}",
+        r"(?:subscribe|sign up|signup|register) (?:to|for) (?:our|the) (?:free )?(?:daily |weekly )?"
+        r"newsletters?.{0,120}",
         r"newsletters?", r"get (?:our|the) (?:free )?newsletter.{0,100}", r"join our mailing list.{0,100}",
     )),
 ]
