@@ -512,3 +512,16 @@ def test_export_feedback_with_the_official_training_set(app_store, tmp_path, dat
     same = next(a for a in combined if a.article.id == first.article.id)
     assert same.article.text == first.article.text and same.spans == first.spans and same.genre == first.genre
     assert len(load_2020(out)) == len(load_2020(data_dir))  # linked, for the SI scores train reports
+
+
+def test_a_missing_model_is_503_not_a_traceback(tmp_path):
+    from propscan.errors import ModelError
+
+    def broken():
+        raise ModelError("tagger.onnx: missing")
+
+    store = Store(str(tmp_path / "m.db"))
+    with TestClient(create_app(store=store, settings=Settings(api_token=None), analyzer_factory=broken)) as c:
+        r = c.post("/api/analyze", json={"text": ARTICLE})
+        assert r.status_code == 503 and "tagger.onnx" in r.json()["error"]["message"]
+    store.close()

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..errors import PropscanError
+from ..errors import ModelError, PropscanError
 from .runner import AnalysisRunner, Busy
 from .security import BODY_SLACK, SecurityMiddleware
 from .settings import Settings
@@ -85,6 +85,7 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner.start()
+        runner.warm_up()  # load the models now, not on the first request
         try:
             yield
         finally:
@@ -114,6 +115,10 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy) -> Response:
         return error_response(request, 503, f"server busy: {exc}; retry shortly", {"Retry-After": "5"})
+
+    @app.exception_handler(ModelError)
+    async def _model_error(request: Request, exc: ModelError) -> Response:
+        return error_response(request, 503, f"analysis unavailable: {exc}")
 
     @app.exception_handler(PropscanError)
     async def _user_error(request: Request, exc: PropscanError) -> Response:

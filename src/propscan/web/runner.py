@@ -66,6 +66,16 @@ class AnalysisRunner:
                 self._analyzer = self._factory()
             return self._analyzer
 
+    def warm_up(self) -> None:
+        """Build the analyzer in the background; a failure surfaces again on the first request."""
+        def build() -> None:
+            try:
+                self.analyzer()
+            except Exception:  # noqa: BLE001 - reported to the request that needs it
+                pass
+
+        threading.Thread(target=build, name="propscan-warm-up", daemon=True).start()
+
     @property
     def versions(self) -> dict[str, str]:
         return dict(getattr(self.analyzer(), "versions", {}) or {})
