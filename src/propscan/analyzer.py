@@ -24,6 +24,7 @@ DEFAULT_PIPELINE: tuple[str, ...] = (
     "propscan.detect.tagger:SpanTagger",
     "propscan.detect.repetition:RepetitionDetector",
     "propscan.detect.paragraphs:ParagraphLabeler",
+    "propscan.classify.multilingual:MultilingualTechniques",
     "propscan.classify.genre:GenreClassifier",
     "propscan.classify.frames:FrameClassifier",
     "propscan.classify.profile:PersuasionProfiler",
