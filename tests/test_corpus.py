@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from propscan.corpus import dedup, stories
@@ -41,9 +43,20 @@ def analysis(id: str, text: str, outlet: str, date: str | None = None, spans=(),
     return a
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "corpus.db"))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = Store(str(tmp_path / "corpus.db"))
+    else:
+        url = os.environ.get("PROPSCAN_TEST_PG_URL")
+        if not url:
+            pytest.skip("PostgreSQL corpus tests need PROPSCAN_TEST_PG_URL=postgresql+psycopg://... "
+                        "(a server to test against; .ci/run starts one)")
+        from propscan.store.schema import metadata
+
+        s = Store(url, create=False)
+        metadata.drop_all(s.engine)
+        metadata.create_all(s.engine)
     yield s
     s.close()
 
