@@ -157,3 +157,13 @@ def test_month_and_outlet_month_profiles(store):
     assert months[1]["genres"] == {"opinion": 0.5, "reporting": 0.5}
     series = trends(store, ["X"])
     assert [(r["outlet"], r["month"], r["n_articles"]) for r in series] == [("X", "2024-01", 1), ("X", "2024-02", 1)]
+
+
+def test_the_store_offers_the_corpus_views(store):
+    store.add(analysis("1", FLOOD, "Daily", "2024-05-07"))
+    store.add(analysis("2", FLOOD + " Updated.", "Wire", "2024-05-07"))
+    update(store, stories=False)
+    assert [d["id"] for d in store.duplicates(1)] == [2]
+    assert [p["outlet"] for p in store.profiles("outlet")] == ["Daily", "Wire"]
+    assert [(t["outlet"], t["month"]) for t in store.trends()] == [("Daily", "2024-05"), ("Wire", "2024-05")]
+    assert store.stories() == [] and store.story(1) is None  # no stories computed yet

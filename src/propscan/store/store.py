@@ -277,6 +277,36 @@ class Store:
 
         return outlet_profile(self, outlet)
 
+    # -- corpus views (thin wrappers so the web app needs only the Store) ---
+    def profiles(self, by: str = "outlet", outlet: str | None = None, month: str | None = None) -> list[dict[str, Any]]:
+        """Technique/category rates, genre mix and frames per outlet, month or outlet_month."""
+        from ..corpus.profiles import group_profiles
+
+        return group_profiles(self, by, outlet=outlet, month=month)
+
+    def trends(self, outlets: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Month-by-month profiles per outlet: the series to chart."""
+        from ..corpus.profiles import trends
+
+        return trends(self, outlets)
+
+    def stories(self, min_articles: int = 2, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        from ..corpus.stories import story_list
+
+        return story_list(self, min_articles, limit, offset)
+
+    def story(self, story_id: int) -> dict[str, Any] | None:
+        """One story's articles grouped by outlet, with techniques, genre and frames side by side."""
+        from ..corpus.stories import story_view
+
+        return story_view(self, story_id)
+
+    def duplicates(self, id: int) -> list[dict[str, Any]]:
+        """Near-duplicates of one article, most similar first."""
+        from ..corpus.dedup import duplicates_of
+
+        return duplicates_of(self, id)
+
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,
                      new_technique: str | None, model_version: str, note: str = "") -> int:
