@@ -1,0 +1,1 @@
+"""Article-level judgement (genre, frames, persuasion profile) and non-English paragraph techniques."""
