@@ -161,3 +161,10 @@ def test_report_by_outlet_month_and_story(tmp_path, capsys):
     assert all("outlets" in v for v in views)
     assert main(["report", "--by", "story", "--story", "9999", "--db", db]) == 2
     assert "no such story" in capsys.readouterr().err
+
+
+def test_report_on_a_missing_database_is_a_clear_error(tmp_path, capsys):
+    assert main(["report", "--db", str(tmp_path / "nothing.db")]) == 2
+    err = capsys.readouterr().err
+    assert "no such database file" in err and "Traceback" not in err
+    assert not (tmp_path / "nothing.db").exists()

@@ -92,8 +92,9 @@ def _stories(store: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store import Store
+    from ..store import Store, require_existing
 
+    require_existing(args.db)
     store = Store(args.db)
     out: IO[str] = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:

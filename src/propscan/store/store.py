@@ -40,6 +40,15 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+def require_existing(url: str | None) -> None:
+    """Refuse to read from a SQLite file that does not exist (instead of creating an empty store)."""
+    u = sa.engine.make_url(resolve_url(url))
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
+            and not Path(u.database).exists():
+        raise PropscanError(f"--db {u.database}: no such database file (ingest articles first, "
+                            "or give --db / set PROPSCAN_DB)")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the web app) do not block an ingest
