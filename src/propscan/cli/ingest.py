@@ -83,7 +83,8 @@ class Tally:
         if not quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(desc="ingesting", unit="article", file=sys.stderr, dynamic_ncols=True, leave=False)
+            self.bar = tqdm(desc="ingesting", unit="article", file=sys.stderr, dynamic_ncols=True, leave=False,
+                            disable=None)  # None: only on a terminal
 
     def fail(self, err: InputError) -> None:
         self.failed += 1
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from ..store.facts import content_hash
 
     store = Store(args.db)
-    tally = Tally(args.quiet or args.json)
+    tally = Tally(args.quiet)
     link = {"stories": not args.no_stories}
 
     def new_articles() -> Iterator[Article]:
