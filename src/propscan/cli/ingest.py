@@ -90,7 +90,7 @@ class Tally:
         self.failed += 1
         if self.shown < MAX_ERRORS_SHOWN:
             msg = f"propscan: {err}"
-            (self.bar.write(msg, file=sys.stderr) if self.bar else print(msg, file=sys.stderr))
+            (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
         elif self.shown == MAX_ERRORS_SHOWN:
             print("propscan: more failures not shown", file=sys.stderr)
         self.shown += 1
