@@ -295,3 +295,23 @@ def test_outlet_names_with_slashes_and_markup(env):
     page = client.get(html.unescape(href))
     assert page.status_code == 200 and "Radio &lt;Free&gt;/Europe &amp; Co" in page.text
     assert client.get("/api/outlets/Radio <Free>/Europe & Co".replace("&", "%26")).json()["n_articles"] == 1
+
+
+def test_story_and_near_duplicate_links(env):
+    import sqlalchemy as sa
+
+    from propscan.store.schema import articles, duplicates
+
+    client, store = env
+    a = int(submit(client, "Flood hits town\n\nA brutal flood hit the town.\n").rsplit("/", 1)[1])
+    b = int(submit(client, "Flood hits town again\n\nA brutal flood hit the town today.\n").rsplit("/", 1)[1])
+    c = int(submit(client, "Budget news\n\nThe council met.\n").rsplit("/", 1)[1])
+    with store.engine.begin() as conn:  # what propscan ingest's story clustering and dedup would record
+        conn.execute(sa.update(articles).where(articles.c.id.in_([a, b])).values(story_id=7))
+        conn.execute(sa.insert(duplicates).values(article=b, other=a, similarity=0.83))
+    page = client.get(f"/articles/{a}").text
+    assert 'href="/articles?story=7"' in page
+    assert f'href="/articles/{b}">Flood hits town again</a>' in page and "83%" in page
+    listing = client.get("/articles?story=7").text
+    assert "2 articles" in listing and "story #7" in listing and f'/articles/{c}"' not in listing
+    assert sorted(r["id"] for r in client.get("/api/articles?story=7").json()["items"]) == [a, b]

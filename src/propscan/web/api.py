@@ -169,11 +169,13 @@ async def articles(
     genre: str | None = Query(None, max_length=32),
     language: str | None = Query(None, max_length=16),
     q: str | None = Query(None, max_length=500, description="words in the title or text"),
+    story: int | None = Query(None, ge=1, description="articles about this story (see propscan ingest)"),
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
+    filters: dict[str, Any] = {"story": story} if story is not None else {}
     return await search(request, outlet=outlet, date_from=date_from, date_to=date_to, technique=technique,
-                        genre=genre, language=language, q=q, offset=offset, limit=limit)
+                        genre=genre, language=language, q=q, offset=offset, limit=limit, **filters)
 
 
 async def search(request: Request, **filters: Any) -> dict[str, Any]:

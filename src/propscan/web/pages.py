@@ -123,13 +123,16 @@ async def article_page(request: Request, article_id: int, fb: int | None = None)
 async def _article(request: Request, article_id: int, notice: str | None = None, error: str | None = None,
                    status: int = 200) -> Response:
     analysis = await get_analysis(request, article_id)
-    info = await run_in_threadpool(getattr(store_of(request), "info", lambda _id: None), article_id) or {}
+    store = store_of(request)
+    info = await run_in_threadpool(getattr(store, "info", lambda _id: None), article_id) or {}
+    duplicates = await run_in_threadpool(getattr(store, "duplicates", lambda _id: []), article_id)
     spans = analysis.sorted_spans()
     span_rows = [{"i": i, "start": s.start, "end": s.end, "technique": s.technique,
                   "label": TECHNIQUES[s.technique].label if s.technique in TECHNIQUES else s.technique,
                   "text": analysis.text[s.start:s.end], "score": s.score} for i, s in enumerate(spans)]
     return _page(request, "article.html", {
         "id": article_id, "a": analysis, "info": info, "body": article_html(analysis),
+        "duplicates": duplicates[:10],
         "spans": span_rows, "techniques": TECHNIQUES, "categories": CATEGORIES,
         "paragraphs": {p.line: p.start for p in analysis.paragraphs},
         "notice": notice, "error": error,
@@ -203,13 +206,16 @@ async def corpus(request: Request) -> Response:
         page = max(1, int(qp.get("page", "1")))
     except ValueError:
         page = 1
+    story = qp.get("story", "")
+    f["story"] = story if story.isdigit() else ""
     error = None
     total, items = 0, []
     try:
+        extra: dict[str, Any] = {"story": int(f["story"])} if f["story"] else {}
         res = await search(request, outlet=f["outlet"] or None, date_from=_date(f["date_from"], "from"),
                            date_to=_date(f["date_to"], "to"), technique=f["technique"] or None,
                            genre=f["genre"] or None, language=f["language"] or None, q=f["q"] or None,
-                           offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+                           offset=(page - 1) * PER_PAGE, limit=PER_PAGE, **extra)
         total, items = res["total"], res["items"]
     except (ApiError, InputError) as e:
         error = e.message if isinstance(e, ApiError) else str(e)
