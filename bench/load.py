@@ -128,6 +128,8 @@ async def run_load(url: str, texts: list[str], proc: subprocess.Popen) -> dict:
 def section(res: dict, args: argparse.Namespace, n_chars: int) -> str:
     models = ", ".join(f"{k} {v}" for k, v in sorted(res["models"].items())) or "none"
     errors = ", ".join(f"{v}× HTTP {k}" for k, v in res["errors"].items()) or "none"
+    probe = (f"{res['probe_p50_ms']:.0f} / {res['probe_p95_ms']:.0f} / {res['probe_max_ms']:.0f} ms "
+             f"({res['probes']} probes)")
     return f"""## Web API under load
 
 `nice -n 10 python bench/load.py --data {args.data} -n {args.n}` — {stamp()}.
@@ -145,7 +147,7 @@ shares the machine with the server.
 | latency p95 | {res['p95_s']:.2f} s |
 | latency max | {res['max_s']:.2f} s |
 | wall time for all | {res['wall_s']:.1f} s ({res['per_s']:.1f} articles/s, {res['chars_per_s'] / 1000:,.0f}k chars/s) |
-| `/healthz` during the load, p50 / p95 / max | {res['probe_p50_ms']:.0f} / {res['probe_p95_ms']:.0f} / {res['probe_max_ms']:.0f} ms ({res['probes']} probes) |
+| `/healthz` during the load, p50 / p95 / max | {probe} |
 | first request after start (loads models) | {res['warmup_s']:.2f} s |
 
 All requests are accepted at once and queue for the analysis worker, so latency grows with queue position:

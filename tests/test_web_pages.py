@@ -92,7 +92,8 @@ def test_form_upload_and_input_errors(env):
     r = client.post("/analyze", data={"csrf": token}, files={"file": ("a.txt", ARTICLE.encode(), "text/plain")},
                     follow_redirects=False)
     assert r.status_code == 303
-    r = client.post("/analyze", data={"csrf": token}, files={"file": ("a.exe", b"MZ\x00\x00", "application/x-msdownload")},
+    r = client.post("/analyze", data={"csrf": token},
+                    files={"file": ("a.exe", b"MZ\x00\x00", "application/x-msdownload")},
                     headers={"Accept": "text/html"})
     assert r.status_code == 415 and "unsupported file type" in r.text and 'name="csrf"' in r.text
     r = client.post("/analyze", data={"csrf": token, "text": "  "}, files={"file": ("", b"")},
@@ -176,7 +177,8 @@ def test_article_offsets_prefers_the_hinted_occurrence():
 
 def test_token_protected_forms(tmp_path):
     store = Store(str(tmp_path / "t.db"))
-    app = create_app(store=store, settings=Settings(api_token="tok"), analyzer_factory=lambda: Analyzer([KeywordTagger()]))
+    app = create_app(store=store, settings=Settings(api_token="tok"),
+                     analyzer_factory=lambda: Analyzer([KeywordTagger()]))
     with TestClient(app) as client:
         page = client.get("/").text
         assert 'name="token"' in page

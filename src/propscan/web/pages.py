@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -269,5 +268,3 @@ async def report_js() -> Response:
     _, js = report_assets()
     return Response(js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
 
-
-__all__ = ["router", "Markup"]

@@ -159,7 +159,9 @@ class AnalysisRunner:
                 fut.set_result(res)
             return
         try:
-            finished = self._finish([res for _, res in done])
+            finished = list(self._finish([res for _, res in done]))
+            if len(finished) != len(done):
+                raise RuntimeError(f"finish returned {len(finished)} results for {len(done)} analyses")
         except BaseException as e:  # noqa: BLE001
             for fut, _ in done:
                 fut.set_exception(e)
