@@ -525,3 +525,18 @@ def test_a_missing_model_is_503_not_a_traceback(tmp_path):
         r = c.post("/api/analyze", json={"text": ARTICLE})
         assert r.status_code == 503 and "tagger.onnx" in r.json()["error"]["message"]
     store.close()
+
+
+def test_runner_hands_store_failures_to_the_requests():
+    from propscan.web.inputs import from_text
+
+    def finish(analyses):
+        raise RuntimeError("database is locked")
+
+    runner = AnalysisRunner(lambda: Analyzer([KeywordTagger()]), batch_size=4, finish=finish)
+    runner.start()
+    try:
+        futs = [runner.submit(lambda i=i: from_text(f"T{i}\n\nbrutal {i}")) for i in range(3)]
+        assert all("database is locked" in str(f.exception(timeout=10)) for f in futs)
+    finally:
+        runner.stop()
