@@ -117,7 +117,7 @@ def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: i
 
 
 def _dask(items: Iterable[Article], workers: int, scheduler: str | None, batch_size: int,
-          in_flight: int) -> Iterator[Any]:
+          in_flight: int = 0) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -161,7 +161,7 @@ def analyze_stream(articles: Iterable[Article], *, workers: int = 1, engine: str
     batch_size = max(1, batch_size)
     window = in_flight or 2 * workers
     if engine == "dask":
-        stream = _dask(articles, workers, scheduler, batch_size, window)
+        stream = _dask(articles, workers, scheduler, batch_size, in_flight or 0)  # 0: 2 per cluster worker
     else:
         stream = _local(articles, workers, batch_size, window, isolate=errors != "raise")
     for got in stream:
