@@ -50,9 +50,11 @@ def build_corpus(data: str, n: int, path: Path) -> int:
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict:
-    """Wall seconds and peak RSS (MiB) of the process and all its children."""
+    """Wall seconds, CPU seconds and peak RSS (MiB) of the process and all its children."""
     import psutil
+    import resource
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     ps = psutil.Process(proc.pid)
@@ -72,9 +74,11 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
         time.sleep(0.2)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return {"wall": wall, "peak_mib": peak / 2**20, "stdout": out, "stderr": err}
+    return {"wall": wall, "cpu": cpu, "peak_mib": peak / 2**20, "stdout": out, "stderr": err}
 
 
 def main() -> None:
@@ -115,9 +119,11 @@ def main() -> None:
             extra = ""
             if key == "ingest":
                 extra = m["stdout"].strip().splitlines()[-1] if m["stdout"].strip() else ""
-            rows.append((label, n, m["wall"], n / m["wall"], m["peak_mib"], extra))
-            print(f"  {m['wall']:.1f} s, {n / m['wall']:.1f} articles/s, peak {m['peak_mib']:.0f} MiB {extra}",
-                  file=sys.stderr, flush=True)
+            rows.append((label, n, m["wall"], n / m["wall"], m["cpu"], m["peak_mib"], extra))
+            print(f"  {m['wall']:.1f} s, {n / m['wall']:.1f} articles/s, {m['cpu']:.0f} CPU s, "
+                  f"peak {m['peak_mib']:.0f} MiB {extra}", file=sys.stderr, flush=True)
+            if args.write_docs:  # after every run, so a long benchmark cut short still leaves its figures
+                write(args, rows, chars, None, "", partial=True)
         same = None
         if {"analyze1", "analyze2", "dask"}.isdisjoint(skip):
             same = (t / "o1.jsonl").read_bytes() == (t / "o2.jsonl").read_bytes() == (t / "o3.jsonl").read_bytes()
@@ -127,18 +133,28 @@ def main() -> None:
             with open(o, encoding="utf-8") as f:
                 first = json.loads(f.readline())
             pipeline = ", ".join(f"{k} {v}" for k, v in first.get("models", {}).items())
-    table = ["| run | articles | wall time | articles/s | peak memory (all processes) |", "|---|---|---|---|---|"]
-    for label, n, wall, rate, peak, extra in rows:
-        table.append(f"| {label} | {n:,} | {wall:.1f} s | {rate:.1f} | {peak:.0f} MiB |")
-    ingest_note = next((r[5] for r in rows if r[5]), "")
+    write(args, rows, chars, same, pipeline, partial=False)
+
+
+def write(args: argparse.Namespace, rows: list, chars: int, same: bool | None, pipeline: str,
+          partial: bool) -> None:
+    table = ["| run | articles | wall time | articles/s | CPU time (all processes) | CPU ms/article "
+             "| peak memory (all processes) |", "|---|---|---|---|---|---|---|"]
+    for label, n, wall, rate, cpu, peak, extra in rows:
+        table.append(f"| {label} | {n:,} | {wall:.1f} s | {rate:.1f} | {cpu:.0f} s | {1000 * cpu / n:.0f} "
+                     f"| {peak:.0f} MiB |")
+    ingest_note = next((r[6] for r in rows if r[6]), "")
     body = "\n".join([
         "## Corpus scale: 10,000 articles, workers, Dask, memory",
         "",
-        f"`nice -n 10 python bench/corpus_scale.py --data ../shared/data -n {args.n} --write-docs` — {stamp()}.",
+        f"`nice -n 10 python bench/corpus_scale.py --data ../shared/data -n {args.n} --write-docs` — {stamp()}"
+        + (" (**partial: the run was still going**)" if partial else "") + ".",
         f"A JSONL corpus of {args.n:,} records ({chars / 1e6:.1f}M characters) built from the English "
         "SemEval-2023 articles repeated with varied ids, 10 outlets, dates over 2024. Each run is a fresh "
-        "process; memory is the peak resident set of the process and its workers together. "
-        f"Pipeline: {pipeline or 'see models'}. Machine: {machine()} (shared with other jobs).",
+        "process; memory is the peak resident set of the process and its workers together, CPU time their "
+        "user+system seconds (less sensitive than wall time to other jobs on the machine). "
+        f"Pipeline: {pipeline or 'as installed'}. Machine: {machine()} (shared with other jobs: "
+        "wall times are pessimistic).",
         "",
         *table,
         "",
@@ -156,7 +172,6 @@ def main() -> None:
     print(body)
     if args.write_docs:
         replace_section(ROOT / "docs" / "speed.md", "corpus", body, "Speed")
-
 
 if __name__ == "__main__":
     main()

@@ -72,6 +72,13 @@ def test_shingle_signatures_estimate_jaccard():
     assert len(dedup.band_keys(a, params)) == params.b
 
 
+def test_the_default_lsh_bands_are_datasketchs_choice():
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=dedup.THRESHOLD, num_perm=dedup.NUM_PERM)
+    assert dedup.lsh_params() == dedup.LshParams(lsh.b, lsh.r)
+
+
 def test_near_duplicates_are_linked_and_repeats_flagged(store):
     orig = store.add(analysis("1", FLOOD, "Daily", "2024-05-07"))
     recrawl = store.add(analysis("2", FLOOD + "\nShare this article.", "Daily", "2024-05-07"))

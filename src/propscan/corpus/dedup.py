@@ -13,6 +13,7 @@ marks a copy of an earlier article from the same outlet.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -39,7 +40,16 @@ class LshParams:
     r: int
 
 
+# datasketch's choice for the default threshold, so no ingest pays for its numerical search
+# (seconds); tests check it still matches
+KNOWN_PARAMS = {(THRESHOLD, NUM_PERM): LshParams(9, 13)}
+
+
+@functools.lru_cache(maxsize=8)
 def lsh_params(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> LshParams:
+    """Bands and rows that datasketch's ``MinHashLSH`` picks for this Jaccard threshold."""
+    if (threshold, num_perm) in KNOWN_PARAMS:
+        return KNOWN_PARAMS[(threshold, num_perm)]
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
