@@ -102,7 +102,7 @@ def test_workers_and_dask_store_the_same_as_one_process(tmp_path, capsys):
 
 
 def test_killed_mid_run_a_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
-    n = 1500
+    n = 600
     feed = write_jsonl(tmp_path / "feed.jsonl", [record(i) for i in range(n)])
     db = tmp_path / "c.db"
     cmd = [sys.executable, "-m", "propscan", "ingest", "-q", "--no-stories", "--commit-every", "16", feed,
