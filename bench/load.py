@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -128,6 +129,10 @@ async def run_load(url: str, texts: list[str], proc: subprocess.Popen) -> dict:
 def section(res: dict, args: argparse.Namespace, n_chars: int) -> str:
     models = ", ".join(f"{k} {v}" for k, v in sorted(res["models"].items())) or "none"
     errors = ", ".join(f"{v}× HTTP {k}" for k, v in res["errors"].items()) or "none"
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    busy = (f"Other work shared the machine during this run (1-minute load average {load1:.1f} on "
+            f"{os.cpu_count()} cores), so these latencies are pessimistic; rerun on an idle machine for a clean "
+            "figure.\n\n") if load1 > (os.cpu_count() or 1) else ""
     probe = (f"{res['probe_p50_ms']:.0f} / {res['probe_p95_ms']:.0f} / {res['probe_max_ms']:.0f} ms "
              f"({res['probes']} probes)")
     return f"""## Web API under load
@@ -150,7 +155,7 @@ shares the machine with the server.
 | `/healthz` during the load, p50 / p95 / max | {probe} |
 | first request after start (loads models) | {res['warmup_s']:.2f} s |
 
-All requests are accepted at once and queue for the analysis worker, so latency grows with queue position:
+{busy}All requests are accepted at once and queue for the analysis worker, so latency grows with queue position:
 p50 is roughly the time to analyse half the batch. The `/healthz` probe shows the event loop keeps answering
 while analysis runs (CPU-bound work is off the loop); the queue refuses work with 503 only beyond
 `--max-pending` (default 1000) waiting analyses.
@@ -170,6 +175,8 @@ def main() -> int:
     for i, p in enumerate(article_paths(args.data, args.n)):
         texts.append(p.read_text(encoding="utf-8") + f"\n(load test request {i})\n")
     n_chars = sum(len(t) for t in texts)
+    # a SIGTERM (e.g. from `timeout`) must still stop the server below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         proc = start_server(port, str(Path(tmp) / "load.db"), args.workers)
@@ -178,9 +185,10 @@ def main() -> int:
         finally:
             proc.terminate()
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
     print(json.dumps(res, indent=2))
     if not args.no_write:
         replace_section(Path(args.out), "load", section(res, args, n_chars), "Speed")

@@ -540,3 +540,22 @@ def test_runner_hands_store_failures_to_the_requests():
         assert all("database is locked" in str(f.exception(timeout=10)) for f in futs)
     finally:
         runner.stop()
+
+
+def test_runner_stop_refuses_what_is_still_queued():
+    from propscan.web.inputs import from_text
+
+    slow = SlowAnalyzer()
+    runner = AnalysisRunner(lambda: slow, workers=1, batch_size=1)
+    runner.start()
+    first = runner.submit(lambda: from_text("T\n\nfirst"))
+    time.sleep(0.2)  # the worker holds the first job, waiting at the gate
+    queued = [runner.submit(lambda i=i: from_text(f"T\n\nqueued {i}")) for i in range(3)]
+    stopper = threading.Thread(target=runner.stop)
+    stopper.start()
+    time.sleep(0.2)
+    slow.gate.set()
+    stopper.join(10)
+    assert isinstance(first.result(timeout=5), Analysis)
+    assert all(isinstance(f.exception(timeout=5), Busy) for f in queued)
+    assert runner.pending == 0

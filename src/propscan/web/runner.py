@@ -53,6 +53,17 @@ class AnalysisRunner:
             self._threads.append(t)
 
     def stop(self) -> None:
+        """Refuse what is still queued, let the batches in flight finish, end the workers."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                with self._pending_lock:
+                    self._pending -= 1
+                if job[1].set_running_or_notify_cancel():
+                    job[1].set_exception(Busy("server shutting down"))
         for _ in self._threads:
             self._jobs.put(None)
         for t in self._threads:
