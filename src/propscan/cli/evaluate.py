@@ -79,7 +79,7 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[list[Any]]:
             rows.append([r["task"], r["metric"], r["score"], r["precision"], r["recall"], r["f1"],
                          r.get("macro_f1"), r["articles"]])
         else:
-            rows.append([r["task"], r["metric"], "skipped: " + r["skipped"], "", "", "", "", ""])
+            rows.append([r["task"], r["metric"], "skipped", "", "", "", "", ""])
     return rows
 
 
@@ -87,7 +87,9 @@ SUMMARY_HEADER = ["task", "metric", "score", "precision", "recall", "micro-F1", 
 
 
 def summary_table(results: dict[str, dict[str, Any]], table: Any) -> str:
-    return table(SUMMARY_HEADER, summary_rows(results))
+    """The one-screen table, then why any task was skipped."""
+    notes = [f"{r['task']} skipped: {r['skipped']}." for r in results.values() if "skipped" in r]
+    return "\n".join([table(SUMMARY_HEADER, summary_rows(results)), *notes])
 
 
 def _dump(obj: Any) -> None:
