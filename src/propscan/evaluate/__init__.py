@@ -26,6 +26,7 @@ def __getattr__(name: str) -> Any:
         return Score
     raise AttributeError(name)
 
+
 __all__ = [
     "Score",
     "score_si", "score_tc", "score_spans", "score_st1", "score_st2", "score_st3",
