@@ -1,0 +1,98 @@
+"""Persuasion techniques per paragraph for French, German, Italian, Polish and Russian.
+
+The English span tagger (MiniLM) cannot read these languages. Each paragraph
+is described by its multilingual sentence embedding (Universal Sentence
+Encoder multilingual v3), the embedding of the whole article (context: the
+same sentence persuades differently in a rant and in a report) and character
+n-gram TF-IDF (word stems, punctuation, quotes, casing); one logistic
+regression per technique, trained on all six SemEval-2023 languages pooled,
+turns them into scores, and per-language thresholds (tuned by
+cross-validation) into labels. See models/MULTILINGUAL_MODEL_CARD.md.
+
+Paragraphs in English are left to the English detectors; paragraphs in a
+language no model covers get a notice and no labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..document import Analysis, ParagraphLabels
+from .features import FeatureSet, linear_scores, load_npz, sigmoid
+
+MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
+SUPPORTED = ("fr", "de", "it", "pl", "ru")
+ENGLISH = "en"
+
+
+def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
+    lang = p.language or analysis.article.language or ""
+    return lang.lower().split("-")[0]
+
+
+class MultilingualTechniques:
+    """Fills ``paragraphs[*].techniques/scores`` for paragraphs in a supported non-English language."""
+
+    name = "techniques-multilingual"
+
+    def __init__(self, path: Path = MODEL) -> None:
+        z = load_npz(path)
+        self.techniques = [str(t) for t in z["classes"]]
+        self.features = FeatureSet.from_arrays(z)
+        coef = z["coef"].astype(np.float32)
+        self.sparse_coef = coef[:, :self.features.width]
+        self.dense_coef = coef[:, self.features.width:]
+        self.intercept = z["intercept"].astype(np.float32)
+        langs = [str(x) for x in z["languages"]]
+        self.thresholds = {lang: z["thresholds"][i].astype(np.float32) for i, lang in enumerate(langs)}
+        self.version = str(z["version"])
+
+    @classmethod
+    def create(cls) -> "MultilingualTechniques | None":
+        return cls() if MODEL.is_file() else None
+
+    def __call__(self, analysis: Analysis) -> Analysis:
+        return next(iter(self.pipe([analysis])))
+
+    def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
+        for a in analyses:
+            self._label(a)
+            yield a
+
+    def _label(self, analysis: Analysis) -> None:
+        text = analysis.article.text
+        todo: list[tuple[ParagraphLabels, str]] = []
+        unsupported: set[str] = set()
+        for p in analysis.paragraphs:
+            lang = paragraph_language(analysis, p)
+            if lang in self.thresholds:
+                todo.append((p, lang))
+            elif lang and lang != ENGLISH:
+                unsupported.add(lang)
+                # no model reads this language: no labels, whatever another detector guessed
+                p.techniques, p.scores = [], {}
+                p.flagged = p.flagged or f"language {lang!r} not supported for technique detection"
+        for lang in sorted(unsupported):
+            analysis.notices.append(
+                f"techniques: language {lang!r} is not supported (supported: en, {', '.join(SUPPORTED)}); "
+                "its paragraphs carry no technique labels")
+        if not todo:
+            return
+        from ..embed import MultilingualEmbedder
+
+        embedder = MultilingualEmbedder.create()
+        para_text = [text[p.start:p.end] for p, _ in todo]
+        vecs = embedder.embed(para_text)
+        context = vecs.mean(axis=0)
+        context /= np.linalg.norm(context) or 1.0
+        dense = np.hstack([vecs, np.repeat(context[None, :], len(todo), axis=0)])
+        rows = [self.features.transform_one(t) for t in para_text]
+        probs = sigmoid(linear_scores(rows, self.sparse_coef, dense, self.dense_coef, self.intercept))
+        for (p, lang), pr in zip(todo, probs):
+            thr = self.thresholds[lang]
+            # replaces anything an English-only detector may have put here
+            p.scores = {t: round(float(v), 4) for t, v in zip(self.techniques, pr) if v >= 0.05}
+            p.techniques = [t for t, v, th in zip(self.techniques, pr, thr) if v >= th]

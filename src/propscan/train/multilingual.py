@@ -1,0 +1,237 @@
+"""Train the non-English paragraph technique model (SemEval-2023 subtask 3) and its baseline.
+
+    python -m propscan.train.multilingual --data ../shared/data
+
+writes models/st3-multilingual.npz and prints, per language, subtask-3
+micro-F1 on the fixed validation split (``propscan.splits``) for the model
+and for a TF-IDF + logistic-regression baseline. Needs the ``[train]`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from ..document import Analysis
+from ..readers.semeval import ISO, load_2023
+from ..splits import fold_of, is_validation
+from ..taxonomy import TECHNIQUE_NAMES
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+FOLDERS = ("en", "fr", "ge", "it", "po", "ru")
+TARGET = ("fr", "ge", "it", "po", "ru")
+RUNS = Path("runs")
+
+
+def load_all(data: str | Path, folders: tuple[str, ...] = FOLDERS) -> dict[str, list[Analysis]]:
+    """Articles per ISO language code (folder ge -> de, po -> pl)."""
+    return {ISO[f]: load_2023(data, f) for f in folders}
+
+
+def paragraph_embeddings(lang: str, analyses: list[Analysis], cache: Path = RUNS) -> dict[str, np.ndarray]:
+    """USE vectors of every paragraph, keyed ``article:line``; cached under runs/ (the slow part)."""
+    from ..embed import MultilingualEmbedder
+
+    path = cache / f"use_paragraphs_{lang}.npz"
+    keys = [f"{a.article.id}:{p.line}" for a in analyses for p in a.paragraphs]
+    if path.is_file():
+        z = np.load(path)
+        if list(z["keys"]) == keys:
+            return dict(zip(keys, z["vecs"].astype(np.float32)))
+    texts = [a.article.text[p.start:p.end] for a in analyses for p in a.paragraphs]
+    t0 = time.time()
+    vecs = MultilingualEmbedder.create().embed(texts)
+    print(f"  embedded {len(texts)} {lang} paragraphs in {time.time() - t0:.0f}s", flush=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, keys=np.array(keys), vecs=vecs.astype(np.float16))
+    return dict(zip(keys, vecs))
+
+
+def paragraph_rows(lang: str, analyses: list[Analysis], emb: dict[str, np.ndarray]):
+    """Texts, label matrix, dense features (paragraph + article context vectors) and article ids."""
+    texts, labels, dense, ids = [], [], [], []
+    for a in analyses:
+        vecs = np.stack([emb[f"{a.article.id}:{p.line}"] for p in a.paragraphs])
+        ctx = vecs.mean(axis=0)
+        ctx /= np.linalg.norm(ctx) or 1.0
+        for p, v in zip(a.paragraphs, vecs):
+            texts.append(a.article.text[p.start:p.end])
+            labels.append([t in p.techniques for t in TECHNIQUE_NAMES])
+            dense.append(np.concatenate([v, ctx]))
+            ids.append(a.article.id)
+    return texts, np.array(labels, dtype=np.int8), np.array(dense, dtype=np.float32), ids
+
+
+def micro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = int((y & pred).sum())
+    fp = int(((1 - y) & pred).sum())
+    fn = int((y & (1 - pred)).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def fit_ovr(X, Y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per label: (coef, intercept); labels never seen get a large negative bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    coef = np.zeros((Y.shape[1], X.shape[1]), dtype=np.float32)
+    intercept = np.full(Y.shape[1], -20.0, dtype=np.float32)
+    for j in range(Y.shape[1]):
+        if Y[:, j].sum() < 3:
+            continue
+        clf = LogisticRegression(C=C, max_iter=3000).fit(X, Y[:, j])
+        coef[j] = clf.coef_[0]
+        intercept[j] = clf.intercept_[0]
+    return coef, intercept
+
+
+def fit_dense_ovr(X: np.ndarray, Y: np.ndarray, C: float, iters: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The same one-vs-rest L2 logistic regressions as ``fit_ovr`` (sklearn's objective, ``C`` alike),
+    fitted jointly with full-batch L-BFGS in torch: all labels at once, minutes faster on 2 cores."""
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)  # the machine is shared: one thread avoids spin-waiting on a busy core
+    if hasattr(X, "tocoo"):  # scipy sparse (TF-IDF): a torch sparse matrix, same objective
+        coo = X.tocoo()
+        Xt = torch.sparse_coo_tensor(np.vstack([coo.row, coo.col]).astype(np.int64), coo.data.astype(np.float32),
+                                     coo.shape).coalesce()
+    else:
+        Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    Yt = torch.from_numpy(Y.astype(np.float32))
+    n, d = Xt.shape
+    W = torch.zeros(Y.shape[1], d, requires_grad=True)
+    b = torch.zeros(Y.shape[1], requires_grad=True)
+    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=iters, history_size=20, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-6, tolerance_change=1e-9)
+
+    def closure():  # type: ignore[no-untyped-def]
+        opt.zero_grad()
+        logits = (torch.sparse.mm(Xt, W.T) if Xt.is_sparse else Xt @ W.T) + b
+        # sum over examples (as sklearn) scaled by C, plus 0.5 * ||W||^2 per label; divided by n for conditioning
+        loss = (C * torch.nn.functional.binary_cross_entropy_with_logits(logits, Yt, reduction="sum")
+                + 0.5 * (W ** 2).sum()) / n
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    coef = W.detach().numpy().astype(np.float32)
+    intercept = b.detach().numpy().astype(np.float32)
+    unseen = Y.sum(axis=0) < 3
+    coef[unseen] = 0.0
+    intercept[unseen] = -20.0
+    return coef, intercept
+
+
+def predict(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(X @ coef.T) + intercept, -40, 40)))
+
+
+def best_threshold(Y: np.ndarray, P: np.ndarray) -> float:
+    grid = np.arange(0.05, 0.71, 0.025)
+    scores = [micro_f1(Y, (P >= t).astype(np.int8)) for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def baseline(train: tuple, val: tuple) -> float:
+    """TF-IDF (word uni-grams, sublinear tf) + one-vs-rest logistic regression (C=1), threshold 0.5,
+    trained on the language's own training paragraphs: the usual SemEval baseline recipe."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(sublinear_tf=True)
+    Xt = vec.fit_transform(train[0])
+    coef, b = fit_ovr(Xt, train[1], 1.0)
+    P = predict(vec.transform(val[0]), coef, b)
+    return micro_f1(val[1], (P >= 0.5).astype(np.int8)), P
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m propscan.train.multilingual", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder holding semeval2023-task3/ (e.g. ../shared/data)")
+    ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--char-features", type=int, default=0,
+                    help="add this many char 2-5-gram TF-IDF features (0: embeddings only)")
+    ap.add_argument("--out", default=str(MODELS / "st3-multilingual.npz"))
+    args = ap.parse_args(argv)
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from ..classify.features import FeatureSet, Tfidf
+
+    t_start = time.time()
+    corpora = load_all(args.data)
+    rows = {}
+    for lang, arts in corpora.items():
+        emb = paragraph_embeddings(lang, arts)
+        tr = [a for a in arts if not is_validation(a.article.id)]
+        va = [a for a in arts if is_validation(a.article.id)]
+        rows[lang] = (paragraph_rows(lang, tr, emb), paragraph_rows(lang, va, emb))
+    langs = list(rows)
+    tr_text = sum((rows[lg][0][0] for lg in langs), [])
+    tr_Y = np.vstack([rows[lg][0][1] for lg in langs])
+    tr_D = np.vstack([rows[lg][0][2] for lg in langs])
+    tr_ids = sum((rows[lg][0][3] for lg in langs), [])
+    tr_lang = np.concatenate([[lg] * len(rows[lg][0][0]) for lg in langs])
+
+    vec = None
+    if args.char_features:
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=3,
+                              max_features=args.char_features, dtype=np.float32)
+        vec.fit(tr_text)
+
+    def X(texts, dense):
+        return hstack([vec.transform(texts), csr_matrix(dense)]).tocsr() if vec is not None else dense
+
+    Xtr = X(tr_text, tr_D)
+    fit = fit_ovr if vec is not None else fit_dense_ovr
+    # thresholds from out-of-fold predictions on the training articles (never the validation split)
+    folds = np.array([fold_of(i, 4) for i in tr_ids])
+    oof = np.zeros(tr_Y.shape, dtype=np.float32)
+    for k in range(4):
+        m = folds == k
+        coef, b = fit(Xtr[~m], tr_Y[~m], args.C)
+        oof[m] = predict(Xtr[m], coef, b)
+        print(f"  fold {k} done ({time.time() - t_start:.0f}s)", flush=True)
+    thresholds = {lg: best_threshold(tr_Y[tr_lang == lg], oof[tr_lang == lg]) for lg in langs}
+    coef, b = fit(Xtr, tr_Y, args.C)
+
+    report = {}
+    for lg in langs:
+        if lg == "en":
+            continue
+        (tr_rows, va_rows) = rows[lg]
+        P = predict(X(va_rows[0], va_rows[2]), coef, b)
+        ours = micro_f1(va_rows[1], (P >= thresholds[lg]).astype(np.int8))
+        base, Pb = baseline(tr_rows, va_rows)
+        base_tuned = max(micro_f1(va_rows[1], (Pb >= t).astype(np.int8)) for t in np.arange(0.05, 0.71, 0.025))
+        report[lg] = {"ours": round(ours, 4), "baseline": round(base, 4), "baseline_best_threshold_on_val":
+                      round(base_tuned, 4), "threshold": thresholds[lg], "val_paragraphs": len(va_rows[0]),
+                      "val_articles": len(set(va_rows[3]))}
+        print(f"{lg}: ours {ours:.3f} (threshold {thresholds[lg]:.3f})  baseline {base:.3f} "
+              f"(baseline with its best threshold on val {base_tuned:.3f})", flush=True)
+
+    techniques = list(TECHNIQUE_NAMES)
+    features = FeatureSet([Tfidf.from_sklearn(vec)] if vec is not None else [])
+    arrays = features.to_arrays()
+    target_langs = [lg for lg in langs if lg != "en"]
+    np.savez_compressed(
+        args.out, classes=np.array(techniques), coef=coef.astype(np.float16), intercept=b,
+        languages=np.array(target_langs),
+        thresholds=np.array([[thresholds[lg]] * len(techniques) for lg in target_langs], dtype=np.float32),
+        version=np.array(f"st3-multilingual-{date.today().isoformat()}"), **arrays)
+    meta = {"report": report, "C": args.C, "char_features": args.char_features,
+            "train_paragraphs": int(len(tr_text)), "seconds": round(time.time() - t_start)}
+    RUNS.mkdir(exist_ok=True)
+    (RUNS / "st3_multilingual_metrics.json").write_text(json.dumps(meta, indent=2))
+    print(json.dumps(meta, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

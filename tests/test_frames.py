@@ -1,0 +1,92 @@
+"""Frames (SemEval-2023 subtask 2) and the numpy TF-IDF that serves them without sklearn."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from propscan.classify.features import Tfidf
+from propscan.classify.frames import MODEL, FrameClassifier
+from propscan.document import Analysis, Article
+from propscan.writers import Semeval2023ST2Writer
+
+FIX = Path(__file__).parent / "fixtures" / "article_level"
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason="frames.npz not trained")
+
+
+def analysis(name: str, language: str) -> Analysis:
+    text = (FIX / name).read_text(encoding="utf-8")
+    return Analysis(article=Article(id=name.split(".")[0], text=text, language=language))
+
+
+@pytest.mark.parametrize("analyzer,ngrams", [("word", (1, 1)), ("word", (1, 2)), ("char_wb", (2, 5)),
+                                             ("char_wb", (1, 3))])
+def test_numpy_tfidf_matches_sklearn(analyzer: str, ngrams: tuple[int, int]) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [(FIX / f).read_text(encoding="utf-8") for f in sorted(p.name for p in FIX.glob("*.txt"))]
+    docs += ["a b  c\td", "", "I", "Президент ушел в отставку!!"]
+    vec = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(docs)
+    ours = Tfidf.from_sklearn(vec)
+    dense = vec.transform(docs).toarray()
+    for row, d in zip(dense, docs):
+        idx, val = ours.transform_one(d)
+        got = np.zeros_like(row)
+        got[idx] = val
+        assert np.allclose(got, row, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def clf() -> FrameClassifier:
+    if not MODEL.is_file():
+        pytest.skip("frames.npz not trained")
+    return FrameClassifier.create()
+
+
+@needs_model
+def test_scores_for_all_14_frames_and_a_choice(clf: FrameClassifier) -> None:
+    a = clf(analysis("en_opinion.txt", "en"))
+    assert len(a.frames) == 14
+    assert all(0 <= s <= 1 for s in a.frames.values())
+    chosen = a.profile["frames_chosen"]
+    assert chosen and set(chosen) <= set(a.frames)
+
+
+@needs_model
+def test_budget_article_is_economic(clf: FrameClassifier) -> None:
+    a = clf(analysis("de_report.txt", "de"))
+    top = sorted(a.frames, key=a.frames.get, reverse=True)[:4]
+    assert "Economic" in top
+
+
+@needs_model
+def test_st2_writer_uses_the_chosen_frames(clf: FrameClassifier) -> None:
+    a = clf(analysis("en_reporting.txt", "en"))
+    out = io.StringIO()
+    Semeval2023ST2Writer(out).write(a)
+    assert out.getvalue() == f"en_reporting\t{','.join(a.profile['frames_chosen'])}\n"
+
+
+@needs_model
+def test_unsupported_language(clf: FrameClassifier) -> None:
+    a = clf(analysis("es_unsupported.txt", "es"))
+    assert a.frames == {} and "frames_chosen" not in a.profile
+    assert any(n.startswith("frames:") for n in a.notices)
+
+
+@needs_model
+@pytest.mark.shared
+def test_english_validation_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
+    from propscan.readers.semeval import load_2023
+    from propscan.splits import split
+
+    _, val = split([a for a in load_2023(data_dir, "en") if 2 in a.profile["labelled_subtasks"]])
+    preds = list(clf.pipe([Analysis(article=a.article) for a in val]))
+    tp = fp = fn = 0
+    for g, p in zip(val, preds):
+        gold, got = set(g.frames), set(p.profile["frames_chosen"])
+        tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.60
