@@ -85,15 +85,20 @@ async def run_load(url: str, texts: list[str], proc: subprocess.Popen) -> dict:
         done = asyncio.Event()
         probe: list[float] = []
 
+        probe_errors: list[str] = []
+
         async def probe_loop() -> None:
-            while not done.is_set():
-                t = time.perf_counter()
-                try:
-                    await client.get(url + "/healthz")
-                    probe.append(time.perf_counter() - t)
-                except httpx.TransportError:
-                    probe.append(float("inf"))
-                await asyncio.sleep(0.1)
+            # a fresh connection per probe: a reused keep-alive connection can race the server closing it
+            async with httpx.AsyncClient(timeout=httpx.Timeout(600.0),
+                                         limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
+                while not done.is_set():
+                    t = time.perf_counter()
+                    try:
+                        await fresh.get(url + "/healthz")
+                        probe.append(time.perf_counter() - t)
+                    except httpx.TransportError as e:
+                        probe_errors.append(type(e).__name__)
+                    await asyncio.sleep(0.1)
 
         async def one(text: str) -> tuple[int, float, int]:
             t = time.perf_counter()
@@ -122,6 +127,7 @@ async def run_load(url: str, texts: list[str], proc: subprocess.Popen) -> dict:
         "mean_s": statistics.fmean(lat) if lat else float("nan"),
         "probe_p50_ms": 1000 * percentile(probe, 0.5), "probe_p95_ms": 1000 * percentile(probe, 0.95),
         "probe_max_ms": 1000 * max(probe) if probe else float("nan"), "probes": len(probe),
+        "probe_errors": dict(Counter(probe_errors)),
         "spans": sum(r[2] for r in results), "warmup_s": warm_s, "models": models,
     }
 
@@ -134,7 +140,7 @@ def section(res: dict, args: argparse.Namespace, n_chars: int) -> str:
             f"{os.cpu_count()} cores), so these latencies are pessimistic; rerun on an idle machine for a clean "
             "figure.\n\n") if load1 > (os.cpu_count() or 1) else ""
     probe = (f"{res['probe_p50_ms']:.0f} / {res['probe_p95_ms']:.0f} / {res['probe_max_ms']:.0f} ms "
-             f"({res['probes']} probes)")
+             f"({res['probes']} probes" + (f", failed: {res['probe_errors']}" if res["probe_errors"] else "") + ")")
     return f"""## Web API under load
 
 `nice -n 10 python bench/load.py --data {args.data} -n {args.n}` — {stamp()}.
