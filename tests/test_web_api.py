@@ -559,3 +559,23 @@ def test_runner_stop_refuses_what_is_still_queued():
     assert isinstance(first.result(timeout=5), Analysis)
     assert all(isinstance(f.exception(timeout=5), Busy) for f in queued)
     assert runner.pending == 0
+
+
+def test_default_pipeline_end_to_end(tmp_path):
+    """The real analyzer behind the API: an uploaded example article comes back analysed and stored."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "article1002.txt"
+    if not example.exists():
+        pytest.skip("examples/article1002.txt not present")
+    from propscan.analyzer import default_analyzer
+
+    store = Store(str(tmp_path / "real.db"))
+    with TestClient(create_app(store=store, settings=Settings(api_token=None))) as c:
+        r = c.post("/api/analyze", files={"file": (example.name, example.read_bytes(), "text/plain")})
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert got["models"] == default_analyzer().versions
+        assert got["article"]["text"].strip() and len(got["paragraphs"]) > 3
+        assert c.get(f"/api/articles/{got['id']}").json() == got
+        page = c.get(f"/articles/{got['id']}")
+        assert page.status_code == 200 and 'class="ps-article"' in page.text
+    store.close()
