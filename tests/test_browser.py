@@ -178,6 +178,8 @@ def test_feedback_by_clicking_and_selecting(page, live):
     assert "keeps lying" in bar.inner_text()
     page.click("#fb-bar-go")
     assert page.input_value("#fb-quote") == "keeps lying"
+    page.wait_for_timeout(200)
+    assert bar.is_hidden()
     assert page.input_value("#fb-line") == "3"
     page.select_option("#fb-technique", "Repetition")
     page.screenshot(path=str(ARTIFACTS / "feedback-form.png"))

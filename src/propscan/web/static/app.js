@@ -79,6 +79,8 @@
         quote.value = pending.text;
         document.getElementById("fb-line").value = pending.line;
         document.getElementById("fb-pos").value = pending.pos;
+        var sel = window.getSelection();
+        if (sel) sel.removeAllRanges();  // or the still-selected text would bring the bar back
       }
       bar.hidden = true;
     });
