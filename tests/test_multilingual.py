@@ -90,3 +90,29 @@ def test_french_validation_beats_loaded_language_everywhere(data_dir: Path, comp
     ours = {(a.article.id, p.line, t) for a in preds for p in a.paragraphs for t in p.techniques}
     trivial = {(a.article.id, p.line, "Loaded_Language") for a in val for p in a.paragraphs}
     assert f1(ours, gold) > f1(trivial, gold)
+
+
+def test_article_level_runtime_needs_no_torch_or_sklearn() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from propscan.document import Analysis, Article\n"
+        "from propscan.classify.multilingual import MultilingualTechniques\n"
+        "from propscan.classify.genre import GenreClassifier\n"
+        "from propscan.classify.frames import FrameClassifier\n"
+        "from propscan.classify.profile import PersuasionProfiler\n"
+        f"text = Path({str(FIX / 'fr_opinion.txt')!r}).read_text(encoding='utf-8')\n"
+        "a = Analysis(article=Article(id='x', text=text, language='fr'))\n"
+        "for c in (MultilingualTechniques.create(), GenreClassifier.create(), FrameClassifier.create(),"
+        " PersuasionProfiler.create()):\n"
+        "    a = c(a)\n"
+        "assert a.genre and a.frames and a.profile['score'] >= 0\n"
+        "bad = [m for m in ('torch', 'transformers', 'sklearn', 'scipy') if m in sys.modules]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
