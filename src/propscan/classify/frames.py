@@ -37,7 +37,12 @@ class FrameClassifier:
 
     @classmethod
     def create(cls) -> "FrameClassifier | None":
-        return cls() if MODEL.is_file() else None
+        if not MODEL.is_file():
+            return None
+        from ..embed import MultilingualEmbedder
+
+        MultilingualEmbedder.create()  # starts loading the encoder now, in the background
+        return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:
         return next(iter(self.pipe([analysis])))
