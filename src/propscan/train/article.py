@@ -118,7 +118,7 @@ def train_genre(corpora: dict, leads: dict, C: float) -> tuple[dict, dict]:
     Xv, yv, lv = rows(True)
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(Xt, yt)
     pred = clf.predict(Xv)
-    report: dict = {"C": C, "train_articles": int(len(yt)), "train_class_counts": np.bincount(yt, minlength=3).tolist()}
+    report: dict = {"C": C, "train_articles": len(yt), "train_class_counts": np.bincount(yt, minlength=3).tolist()}
     for lg in list(corpora) + ["all"]:
         m = np.ones(len(yv), bool) if lg == "all" else lv == lg
         if not m.any():
@@ -142,6 +142,7 @@ def train_frames(corpora: dict, leads: dict, C: float, max_features: int) -> tup
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
+
     from ..classify.features import FeatureSet, Tfidf
     from ..splits import fold_of, is_validation
     from .multilingual import fit_dense_ovr, micro_f1

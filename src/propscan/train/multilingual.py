@@ -173,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         va = [a for a in arts if is_validation(a.article.id)]
         rows[lang] = (paragraph_rows(lang, tr, emb), paragraph_rows(lang, va, emb))
     langs = list(rows)
-    tr_text = sum((rows[lg][0][0] for lg in langs), [])
+    tr_text = [t for lg in langs for t in rows[lg][0][0]]
     tr_Y = np.vstack([rows[lg][0][1] for lg in langs])
     tr_D = np.vstack([rows[lg][0][2] for lg in langs])
-    tr_ids = sum((rows[lg][0][3] for lg in langs), [])
+    tr_ids = [i for lg in langs for i in rows[lg][0][3]]
     tr_lang = np.concatenate([[lg] * len(rows[lg][0][0]) for lg in langs])
 
     vec = None
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         thresholds=np.array([[thresholds[lg]] * len(techniques) for lg in target_langs], dtype=np.float32),
         version=np.array(f"st3-multilingual-{date.today().isoformat()}"), **arrays)
     meta = {"report": report, "C": args.C, "char_features": args.char_features,
-            "train_paragraphs": int(len(tr_text)), "seconds": round(time.time() - t_start)}
+            "train_paragraphs": len(tr_text), "seconds": round(time.time() - t_start)}
     RUNS.mkdir(exist_ok=True)
     (RUNS / "st3_multilingual_metrics.json").write_text(json.dumps(meta, indent=2))
     print(json.dumps(meta, indent=2))
