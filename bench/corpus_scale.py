@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,12 +90,14 @@ def main() -> None:
     ap.add_argument("--write-docs", action="store_true", help="write the figures into docs/speed.md")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     py = [sys.executable, "-m", "propscan"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="propscan-corpus-") as tmp:
         t = Path(tmp)
+        # every run uses one snapshot of the code and models, even if the checkout changes meanwhile
+        shutil.copytree(ROOT / "src", t / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(t / "src") + os.pathsep + env.get("PYTHONPATH", "")
         feed, small = t / "corpus.jsonl", t / "small.jsonl"
         chars = build_corpus(args.data, args.n, feed)
         build_corpus(args.data, max(1, args.n // 10), small)
