@@ -76,7 +76,8 @@ def main() -> int:
     print(body)
     if args.write_docs:
         doc = ("## Scaling with the number of articles\n\n"
-               f"Measured {stamp()} by `python bench/scaling.py --data ../shared/data --write-docs` on {before} "
+               f"Measured {stamp()} by `python bench/scaling.py --data ../shared/data"
+               f"{'' if args.sizes == '1,10,100,1000' else ' --sizes ' + args.sizes} --write-docs` on {before} "
                "(at the start). Articles beyond the 446 English ones repeat.\n\n" + body + "\n")
         replace_section(ROOT / "docs" / "speed.md", "scaling", doc, "Speed")
         print("wrote docs/speed.md", file=sys.stderr)
