@@ -163,8 +163,9 @@ def write(args: argparse.Namespace, rows: list, chars: int, same: bool | None, p
         "",
         ("Output of 1 process, 2 processes and Dask is byte-identical: "
          + ("**yes**." if same else "**no** (investigate).")) if same is not None else "",
-        (f"Ingest result: `{ingest_note}` (the repeats are near-duplicates of the 446 originals, so "
-         "de-duplication links most of them and stories gather the copies).") if ingest_note else "",
+        (f"Ingest result: `{ingest_note}`" + (" (the repeats of the 446 originals are near-duplicates, so "
+                                              "de-duplication links them and stories gather the copies)."
+                                              if args.n > 446 else ".")) if ingest_note else "",
         "",
         "Memory stays flat with input size for `analyze -q -f jsonl` (compare the run on a tenth of the input): "
         "records are read, analysed and written one batch at a time, with at most 2 batches per worker "
