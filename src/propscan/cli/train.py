@@ -1,0 +1,58 @@
+"""``propscan train``: reproduce the span tagger (needs ``pip install propscan[train]``)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="fine-tune the span tagger on SemEval data (needs the [train] extra)",
+        description="Fine-tune MiniLM-L6 as a persuasion-technique span tagger on SemEval-2023 Task 3 English "
+                    "spans, export it to int8 ONNX, choose thresholds on the validation split and write "
+                    "tagger.onnx, tokenizer.json, tagger.json and MODEL_CARD.md to --out.")
+    p.add_argument("--data", required=True, metavar="PATH",
+                   help="folder holding semeval2023-task3/ (and semeval2020-task11/ for SI scores)")
+    p.add_argument("--out", default="runs/tagger", metavar="DIR", help="run folder (default: runs/tagger)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--window", type=int, default=254, help="word pieces per window (without [CLS]/[SEP])")
+    p.add_argument("--stride", type=int, default=192, help="window stride in training")
+    p.add_argument("--inference-stride", type=int, default=None, help="window stride at inference")
+    p.add_argument("--pos-weight", type=float, default=10.0, help="positive-class weight of the token loss")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--memes", action="store_true", help="add the SemEval-2021 Task 6 meme texts to training")
+    p.add_argument("--checkpoint", metavar="FILE", help="skip training: export and calibrate this checkpoint")
+    p.add_argument("--install", action="store_true", help="copy the result into the package's models/ folder")
+    p.add_argument("--max-train-articles", type=int, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        from ..errors import PropscanError
+
+        raise PropscanError("training needs the [train] extra: pip install 'propscan[train]'")
+    from ..train.pipeline import run as run_pipeline
+    from ..train.trainer import TrainConfig
+
+    cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                      window=args.window, stride=args.stride, pos_weight=args.pos_weight, seed=args.seed,
+                      threads=args.threads, memes=args.memes, max_train_articles=args.max_train_articles)
+    argv = list(sys.argv[1:]) if sys.argv[1:2] == ["train"] else []
+    if "--checkpoint" in argv:  # record the command that trains this model from scratch
+        i = argv.index("--checkpoint")
+        del argv[i:i + 2]
+    command = "propscan " + " ".join(shlex.quote(a) for a in argv) if argv else None
+    m = run_pipeline(cfg, checkpoint=args.checkpoint, install=args.install, command=command,
+                     inference_stride=args.inference_stride)
+    print(f"subtask-3 paragraph micro-F1 {m['st3']['f1']:.4f}, SI F1 {m['si']['f1']:.4f}; "
+          f"model and card in {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+"""Detectors: the ONNX span tagger, rule-based detectors and paragraph labels."""

