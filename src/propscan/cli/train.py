@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memes", action="store_true", help="add the SemEval-2021 Task 6 meme texts to training")
+    p.add_argument("--with-2020", action="store_true",
+                   help="also train on the SemEval-2020 Task 11 annotation of the training articles")
     p.add_argument("--checkpoint", metavar="FILE", help="skip training: export and calibrate this checkpoint")
     p.add_argument("--install", action="store_true", help="copy the result into the package's models/ folder")
     p.add_argument("--max-train-articles", type=int, default=0, help=argparse.SUPPRESS)
@@ -39,13 +41,14 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         from ..errors import PropscanError
 
-        raise PropscanError("training needs the [train] extra: pip install 'propscan[train]'")
+        raise PropscanError("training needs the [train] extra: pip install 'propscan[train]'") from None
     from ..train.pipeline import run as run_pipeline
     from ..train.trainer import TrainConfig
 
     cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       window=args.window, stride=args.stride, pos_weight=args.pos_weight, seed=args.seed,
-                      threads=args.threads, memes=args.memes, max_train_articles=args.max_train_articles)
+                      threads=args.threads, memes=args.memes, with_2020=args.with_2020,
+                      max_train_articles=args.max_train_articles)
     argv = list(sys.argv[1:]) if sys.argv[1:2] == ["train"] else []
     if "--checkpoint" in argv:  # record the command that trains this model from scratch
         i = argv.index("--checkpoint")

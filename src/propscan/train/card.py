@@ -91,6 +91,8 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("- Training: SemEval-2023 Task 3 English articles (`semeval2023-task3/en`, span annotations of subtask 3), "
       f"the training part of propscan's fixed split (`propscan.splits`: CRC32 of the article id, fold 0 of 5 is "
       f"validation): {m['train_articles']} articles."
+      + (" Plus the SemEval-2020 Task 11 annotation (technique spans, 2020 names read as their 2023 "
+         "counterparts) of the same training articles, on their 2020 texts." if c.get("with_2020") else "")
       + (" Plus the SemEval-2021 Task 6 meme texts (training + dev)." if c.get("memes") else ""))
     w(f"- Validation: {m['validation_articles']} SemEval-2023 English articles (paragraph labels and spans); "
       f"for span identification the SemEval-2020 Task 11 versions of the validation articles "
@@ -107,8 +109,8 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("| parameter | value |")
     w("|---|---|")
     for k in ("epochs", "lr", "batch_size", "window", "stride", "pos_weight", "weight_decay", "warmup", "seed",
-              "threads", "memes"):
-        w(f"| {k} | {c[k]} |")
+              "threads", "memes", "with_2020"):
+        w(f"| {k} | {c.get(k, False)} |")
     w("| optimiser | AdamW, linear warm-up then linear decay, gradient clipping 1.0 |")
     secs = m.get("train_seconds") or sum(h.get("seconds", 0) for h in hist)
     w(f"| trained | {m['trained']} on 2 CPU cores shared with other jobs"

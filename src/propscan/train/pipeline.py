@@ -72,7 +72,7 @@ def predict(tagger, val: Sequence[Analysis], cache, repetition=None, labeler=Non
 def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = False,
         command: str | None = None, inference_stride: int | None = None) -> dict[str, Any]:
     from ..detect.paragraphs import ParagraphLabeler
-    from ..detect.repetition import RepetitionConfig, RepetitionDetector
+    from ..detect.repetition import RepetitionDetector
     from ..detect.tagger import SpanTagger
     from ..evaluate import score_si, score_spans, score_st3
     from ..readers.semeval import load_2020

@@ -42,7 +42,9 @@ class TrainConfig:
     seed: int = 13
     threads: int = 2
     memes: bool = False  # add SemEval-2021 Task 6 meme texts to the training data
+    with_2020: bool = False  # add the SemEval-2020 Task 11 annotation of the training articles (2020 texts)
     max_train_articles: int = 0  # 0 = all (smaller values for smoke tests)
+    save_every: int = 25  # batches between resumable snapshots (resume.pt); a killed run continues from there
     labels: list[str] = field(default_factory=lambda: list(TECHNIQUE_NAMES))
 
 
@@ -97,6 +99,13 @@ def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[An
     extra: list[Analysis] = []
     if cfg.memes:
         extra = load_2021(cfg.data, "training") + load_2021(cfg.data, "dev")
+    if cfg.with_2020:
+        from ..readers.semeval import load_2020
+
+        train20, _ = split(load_2020(cfg.data))  # same ids, same fold: no validation article leaks in
+        if cfg.max_train_articles:
+            train20 = train20[: cfg.max_train_articles]
+        extra += train20
     return train, val, extra
 
 
@@ -163,6 +172,12 @@ def train(cfg: TrainConfig) -> Path:
     np.random.seed(cfg.seed)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    final = out / f"epoch{cfg.epochs}.pt"
+    done_cfg = out / "config.json"
+    if final.exists() and not (out / "resume.pt").exists() and done_cfg.exists() \
+            and json.loads(done_cfg.read_text(encoding="utf-8")) == asdict(cfg):
+        log(f"{final} already trained with this configuration; not training again")
+        return final
     fh = open(out / "train.log", "a", encoding="utf-8")
     log(f"config {json.dumps(asdict(cfg))}", fh)
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2), encoding="utf-8")
@@ -201,22 +216,43 @@ def train(cfg: TrainConfig) -> Path:
     pos_weight = torch.full((len(labels),), cfg.pos_weight)
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     step = 0
-    history = []
-    for epoch in range(1, cfg.epochs + 1):
+    history: list[dict] = []
+    start_epoch, skip_batches, resumed_running = 1, 0, 0.0
+    snap = out / "resume.pt"
+    if snap.exists():
+        state = torch.load(str(snap), map_location="cpu", weights_only=False)
+        if state.get("config") == asdict(cfg):
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            torch.set_rng_state(state["torch_rng"])
+            step, history = state["step"], state["history"]
+            start_epoch, skip_batches, resumed_running = state["epoch"], state["batch"], state["running"]
+            log(f"resumed from {snap}: epoch {start_epoch}, batch {skip_batches}", fh)
+
+    def snapshot(epoch: int, batch: int, running: float) -> None:
+        tmp = out / "resume.pt.tmp"
+        torch.save({"config": asdict(cfg), "model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "torch_rng": torch.get_rng_state(), "step": step,
+                    "history": history, "epoch": epoch, "batch": batch, "running": running}, str(tmp))
+        tmp.replace(snap)
+
+    for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.time()
         rng = np.random.default_rng(cfg.seed + epoch)
         # shift the window grid per article so borders fall in new places each epoch
         parts = []
         for e in train_enc:
             off = int(rng.integers(0, cfg.stride)) if epoch > 1 else 0
-            from ..detect.tagger import windows as _w
-            spans = _w(len(e.ids), cfg.window, cfg.stride, off)
+            spans = windows(len(e.ids), cfg.window, cfg.stride, off)
             parts.append(_windows_for(e, spans, cfg.window, cls_id, sep_id))
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         order = rng.permutation(len(data["input_ids"]))
         running = 0.0
         nb = 0
-        for i in range(0, len(order), cfg.batch_size):
+        if epoch == start_epoch and skip_batches:
+            nb, running = skip_batches, resumed_running
+        for i in range(nb * cfg.batch_size, len(order), cfg.batch_size):
             idx = order[i:i + cfg.batch_size]
             ids = torch.from_numpy(data["input_ids"][idx])
             mask = torch.from_numpy(data["attention_mask"][idx])
@@ -237,6 +273,8 @@ def train(cfg: TrainConfig) -> Path:
             if nb % 50 == 0:
                 log(f"epoch {epoch} batch {nb}/{math.ceil(len(order) / cfg.batch_size)} "
                     f"loss {running / nb:.4f} ({time.time() - t0:.0f}s)", fh)
+            if cfg.save_every and nb % cfg.save_every == 0:
+                snapshot(epoch, nb, running)
         ck = out / f"epoch{epoch}.pt"
         torch.save(model.state_dict(), ck)
         probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id)
@@ -246,7 +284,10 @@ def train(cfg: TrainConfig) -> Path:
         log(f"epoch {epoch} done: loss {running / max(1, nb):.4f}, validation paragraph micro-F1 {f1:.4f} "
             f"@ {thr:.3f}, {time.time() - t0:.0f}s; saved {ck}", fh)
         (out / "history.json").write_text(json.dumps(history, indent=2), encoding="utf-8")
+        snapshot(epoch + 1, 0, 0.0)
     fh.close()
+    if snap.exists():
+        snap.unlink()
     return out / f"epoch{cfg.epochs}.pt"
 
 
