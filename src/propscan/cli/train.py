@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memes", action="store_true", help="add the SemEval-2021 Task 6 meme texts to training")
     p.add_argument("--with-2020", action="store_true",
                    help="also train on the SemEval-2020 Task 11 annotation of the training articles")
+    p.add_argument("--layers", type=int, default=0,
+                   help="keep only the first N of MiniLM's 6 layers (faster inference; 0 = all)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where torch trains (auto: a GPU when torch sees one)")
+    p.add_argument("--save-every", type=int, default=25, metavar="N",
+                   help="batches between resumable snapshots (0: only at epoch ends)")
     p.add_argument("--checkpoint", metavar="FILE", help="skip training: export and calibrate this checkpoint")
     p.add_argument("--install", action="store_true", help="copy the result into the package's models/ folder")
     p.add_argument("--max-train-articles", type=int, default=0, help=argparse.SUPPRESS)
@@ -48,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       window=args.window, stride=args.stride, pos_weight=args.pos_weight, seed=args.seed,
                       threads=args.threads, memes=args.memes, with_2020=args.with_2020,
-                      max_train_articles=args.max_train_articles)
+                      max_train_articles=args.max_train_articles, layers=args.layers, device=args.device,
+                      save_every=args.save_every)
     argv = list(sys.argv[1:]) if sys.argv[1:2] == ["train"] else []
     if "--checkpoint" in argv:  # record the command that trains this model from scratch
         i = argv.index("--checkpoint")

