@@ -88,6 +88,8 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=10_000, help="articles (default 10,000)")
     ap.add_argument("--skip", default="", help="comma-separated runs to skip: analyze1,analyze2,dask,small,ingest")
     ap.add_argument("--write-docs", action="store_true", help="write the figures into docs/speed.md")
+    ap.add_argument("--section", default="corpus",
+                    help="docs/speed.md section to (re)write (default: corpus); a second name keeps both runs")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     py = [sys.executable, "-m", "propscan"]
@@ -147,10 +149,14 @@ def write(args: argparse.Namespace, rows: list, chars: int, same: bool | None, p
         table.append(f"| {label} | {n:,} | {wall:.1f} s | {rate:.1f} | {cpu:.0f} s | {1000 * cpu / n:.0f} "
                      f"| {peak:.0f} MiB |")
     ingest_note = next((r[6] for r in rows if r[6]), "")
+    title = "## Corpus scale: 10,000 articles, workers, Dask, memory" if args.section == "corpus" else \
+        f"## Corpus scale: {args.n:,} articles" + (f" ({', '.join(r[0] for r in rows)})" if rows else "")
+    opts = (f" --skip {args.skip}" if args.skip else "") + \
+        (f" --section {args.section}" if args.section != "corpus" else "")
     body = "\n".join([
-        "## Corpus scale: 10,000 articles, workers, Dask, memory",
+        title,
         "",
-        f"`nice -n 10 python bench/corpus_scale.py --data ../shared/data -n {args.n} --write-docs` — {stamp()}"
+        f"`python bench/corpus_scale.py --data ../shared/data -n {args.n}{opts} --write-docs` — {stamp()}"
         + (" (**partial: the run was still going**)" if partial else "") + ".",
         f"A JSONL corpus of {args.n:,} records ({chars / 1e6:.1f}M characters) built from the English "
         "SemEval-2023 articles repeated with varied ids, 10 outlets, dates over 2024. Each run is a fresh "
@@ -175,7 +181,7 @@ def write(args: argparse.Namespace, rows: list, chars: int, same: bool | None, p
     ])
     print(body)
     if args.write_docs:
-        replace_section(ROOT / "docs" / "speed.md", "corpus", body, "Speed")
+        replace_section(ROOT / "docs" / "speed.md", args.section, body, "Speed")
 
 if __name__ == "__main__":
     main()

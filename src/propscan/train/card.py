@@ -112,7 +112,7 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("|---|---|")
     for k in ("epochs", "lr", "batch_size", "window", "stride", "pos_weight", "weight_decay", "warmup", "seed",
               "layers", "memes", "with_2020"):
-        w(f"| {k} | {c.get(k, False)} |")
+        w(f"| {k} | {(c.get(k) or '6 (all)') if k == 'layers' else c.get(k, False)} |")
     w("| optimiser | AdamW, linear warm-up then linear decay, gradient clipping 1.0 |")
     secs = m.get("train_seconds") or sum(h.get("seconds", 0) for h in hist)
     where = "a GPU" if m.get("device") == "cuda" else "2 CPU cores shared with other jobs"
