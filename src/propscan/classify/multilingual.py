@@ -48,6 +48,13 @@ class MultilingualTechniques:
         self.intercept = z["intercept"].astype(np.float32)
         langs = [str(x) for x in z["languages"]]
         self.thresholds = {lang: z["thresholds"][i].astype(np.float32) for i, lang in enumerate(langs)}
+        # languages whose own model (dense features only) beat the pooled one out of fold in training
+        own = [str(x) for x in z["own_languages"]] if "own_languages" in z else []
+        self.own = {lang: (z["own_coef"][i].astype(np.float32), z["own_intercept"][i].astype(np.float32))
+                    for i, lang in enumerate(own)}
+        # "own": the language's model alone; "mix": the mean of its probabilities and the pooled model's
+        modes = [str(x) for x in z["own_modes"]] if "own_modes" in z else ["own"] * len(own)
+        self.own_mode = dict(zip(own, modes))
         self.version = str(z["version"])
 
     @classmethod
@@ -96,6 +103,11 @@ class MultilingualTechniques:
         dense = np.hstack([vecs, np.repeat(context[None, :], len(todo), axis=0)])
         rows = [self.features.transform_one(t) for t in para_text]
         probs = sigmoid(linear_scores(rows, self.sparse_coef, dense, self.dense_coef, self.intercept))
+        for i, (_, lang) in enumerate(todo):
+            if lang in self.own:
+                coef, intercept = self.own[lang]
+                mine = sigmoid(dense[i] @ coef.T + intercept)
+                probs[i] = mine if self.own_mode[lang] == "own" else (probs[i] + mine) / 2
         for (p, lang), pr in zip(todo, probs):
             thr = self.thresholds[lang]
             # replaces anything an English-only detector may have put here
