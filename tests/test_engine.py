@@ -57,7 +57,7 @@ def test_the_input_is_consumed_lazily():
     stream = engine.analyze_stream(source(), batch_size=4)
     first = next(stream)
     assert first.article.id == "a0"
-    assert len(pulled) == 4  # one batch, not the whole input
+    assert len(pulled) == 1  # the first batch is one article: the first result comes without waiting
     stream.close()
 
 
@@ -82,7 +82,7 @@ def test_ordered_window_bounds_what_is_in_flight():
 
 def test_a_failing_article_is_isolated(monkeypatch):
     class Flaky:
-        def pipe(self, arts, batch_size=16):
+        def pipe(self, arts, batch_size=16, ramp=True):
             for a in arts:
                 if "boom" in a.text:
                     raise RuntimeError("kaput")
@@ -126,3 +126,12 @@ def test_analyze_command_gives_the_same_jsonl_with_workers_and_dask(tmp_path):
         outs[name] = out.read_text()
     assert len(outs["one"].splitlines()) == 9
     assert outs["one"] == outs["two"] == outs["dask"]
+
+
+def test_batches_start_small_then_stay_full():
+    from propscan.batching import chunks
+
+    assert [len(c) for c in chunks(range(40), 8)] == [1, 2, 4, 8, 8, 8, 8, 1]
+    assert [len(c) for c in chunks(range(3), 16)] == [1, 2]
+    assert list(chunks([], 4)) == []
+    assert [x for c in chunks(range(100), 16) for x in c] == list(range(100))

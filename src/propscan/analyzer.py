@@ -58,15 +58,17 @@ class Analyzer:
     def __call__(self, article: Article) -> Analysis:
         return next(iter(self.pipe([article])))
 
-    def pipe(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Analysis]:
-        """Analyses in input order, processed ``batch_size`` articles at a time."""
-        batch: list[Article] = []
-        for art in articles:
-            batch.append(art)
-            if len(batch) >= batch_size:
-                yield from self._run(batch)
-                batch = []
-        if batch:
+    def pipe(self, articles: Iterable[Article], batch_size: int = 16, ramp: bool = True) -> Iterator[Analysis]:
+        """Analyses in input order, processed in batches of up to ``batch_size`` articles (see ``batching``;
+        ``ramp=False``: exactly ``batch_size`` at a time, for an engine that has already cut the batches)."""
+        from .batching import chunks
+
+        if not ramp:
+            items = list(articles)
+            for i in range(0, len(items), max(1, batch_size)):
+                yield from self._run(items[i:i + max(1, batch_size)])
+            return
+        for batch in chunks(articles, batch_size):
             yield from self._run(batch)
 
     def _run(self, articles: list[Article]) -> list[Analysis]:

@@ -15,7 +15,6 @@ worker. Without a scheduler address a ``dask.distributed.LocalCluster`` of
 from __future__ import annotations
 
 import collections
-import itertools
 import os
 from typing import Any, Callable, Iterable, Iterator
 
@@ -57,7 +56,7 @@ def analyze_batch(articles: list[Article], workers: int = 1) -> list[Analysis | 
 
         _analyzer = default_analyzer()
     try:
-        return list(_analyzer.pipe(articles, batch_size=max(1, len(articles))))
+        return list(_analyzer.pipe(articles, batch_size=max(1, len(articles)), ramp=False))
     except Exception:  # noqa: BLE001 - isolate the article that fails
         if len(articles) == 1:
             import traceback
@@ -71,12 +70,9 @@ def analyze_batch(articles: list[Article], workers: int = 1) -> list[Analysis | 
 
 
 def batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    it = iter(items)
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
+    from .batching import chunks
+
+    return chunks(items, size)
 
 
 def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], list],

@@ -26,6 +26,9 @@ MODEL_FILE = "tagger.onnx"
 CONFIG_FILE = "tagger.json"
 TOKENIZER_FILE = "tokenizer.json"
 DEFAULT_THREADS = 2
+# windows per onnxruntime call: 8 windows hold ~120 MB of activations, 4 about 65 MB, at the same speed
+# (measured on 2 cores), which keeps a whole analysis under 400 MB
+BATCH_WINDOWS = 4
 
 # characters trimmed from both edges of a decoded span
 _EDGE = set(" \t\r\n\u00a0.,;:!?\"'()[]{}«»“”‘’—–-…*#|/\\")
@@ -211,7 +214,7 @@ class SpanTagger:
     name = "tagger"
 
     def __init__(self, model_dir: str | os.PathLike[str] = MODEL_DIR, threads: int | None = None,
-                 batch_windows: int = 8) -> None:
+                 batch_windows: int = BATCH_WINDOWS) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
