@@ -38,7 +38,7 @@ def tag(text: str, language: str = "en") -> Analysis:
 def test_is_a_component_and_first_in_the_pipeline() -> None:
     tagger = LanguageTagger.create()
     assert isinstance(tagger, Component)
-    assert tagger.name == "language" and tagger.version.startswith("py3langid")
+    assert tagger.name == "language" and "py3langid" in tagger.version
     assert DEFAULT_PIPELINE[0] == "propscan.detect.language:LanguageTagger"
 
 
@@ -124,3 +124,16 @@ def test_dataset_languages_identified(data_dir: Path) -> None:
             a = tagger(Analysis(article=art))
             assert a.article.language == code, path
             assert sum(1 for p in a.paragraphs if p.flagged) <= 1, path
+
+
+def test_plain_english_is_settled_without_the_identifier():
+    from propscan.detect.language import clearly_english
+
+    assert clearly_english("The minister said on Tuesday that the plan would be put to a vote in the spring.")
+    for other in ("Le ministre a annoncé mardi que le projet serait soumis au vote au printemps prochain.",
+                  "Der Minister sagte am Dienstag, dass der Plan im Frühjahr zur Abstimmung gestellt werde.",
+                  "Il ministro ha detto martedì che il piano sarà messo ai voti in primavera, come previsto.",
+                  "Minister powiedział we wtorek, że plan zostanie poddany pod głosowanie wiosną tego roku.",
+                  "Министр заявил во вторник, что план будет вынесен на голосование весной.",
+                  "Breaking news today"):  # too short to be sure
+        assert not clearly_english(other)
