@@ -138,12 +138,9 @@ class LanguageTagger:
     name = "language"
 
     def __init__(self) -> None:
-        try:
-            from importlib.metadata import version
+        import py3langid  # its own __version__: importlib.metadata costs ~0.1 s of start-up
 
-            self.version = f"en-function-words-1+py3langid-{version('py3langid')}"
-        except Exception:  # pragma: no cover - metadata missing in odd installs
-            self.version = "en-function-words-1+py3langid"
+        self.version = f"en-function-words-1+py3langid-{getattr(py3langid, '__version__', '?')}"
 
     @classmethod
     def create(cls) -> "LanguageTagger":
