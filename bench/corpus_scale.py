@@ -92,6 +92,7 @@ def main() -> None:
                     help="docs/speed.md section to (re)write (default: corpus); a second name keeps both runs")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    args.started = stamp()  # the code is snapshotted now: name this commit, not the one at the end
     py = [sys.executable, "-m", "propscan"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="propscan-corpus-") as tmp:
@@ -156,7 +157,8 @@ def write(args: argparse.Namespace, rows: list, chars: int, same: bool | None, p
     body = "\n".join([
         title,
         "",
-        f"`python bench/corpus_scale.py --data ../shared/data -n {args.n}{opts} --write-docs` — {stamp()}"
+        f"`python bench/corpus_scale.py --data ../shared/data -n {args.n}{opts} --write-docs` — started "
+        f"{getattr(args, 'started', stamp())}"
         + (" (**partial: the run was still going**)" if partial else "") + ".",
         f"A JSONL corpus of {args.n:,} records ({chars / 1e6:.1f}M characters) built from the English "
         "SemEval-2023 articles repeated with varied ids, 10 outlets, dates over 2024. Each run is a fresh "
