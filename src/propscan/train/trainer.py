@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..detect.tagger import paragraph_scores, stitch, windows
+from ..detect.tagger import stitch, windows
 from ..document import Analysis
 from ..taxonomy import TECHNIQUE_NAMES
 from .data import Encoded, encode, load_tokenizer, make_windows
@@ -147,19 +147,9 @@ def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_i
 def paragraph_f1(val: Sequence[Analysis], enc: Sequence[Encoded], probs: Sequence[np.ndarray],
                  labels: Sequence[str]) -> tuple[float, float]:
     """Best paragraph micro-F1 over one global threshold (a training-time diagnostic)."""
-    index = {t: j for j, t in enumerate(labels)}
-    scores, gold = [], []
-    for a, e, p in zip(val, enc, probs):
-        bounds = [(q.start, q.end) for q in a.paragraphs]
-        scores.append(paragraph_scores(e.offsets, p, bounds))
-        g = np.zeros((len(bounds), len(labels)), dtype=bool)
-        for i, q in enumerate(a.paragraphs):
-            for t in q.techniques:
-                if t in index:
-                    g[i, index[t]] = True
-        gold.append(g)
-    s = np.concatenate(scores)
-    g = np.concatenate(gold)
+    from .calibrate import paragraph_matrix
+
+    s, g = paragraph_matrix(val, [(e.offsets, p) for e, p in zip(enc, probs)], labels)
     best = (0.0, 0.5)
     for thr in np.arange(0.05, 0.95, 0.025):
         pred = s >= thr
