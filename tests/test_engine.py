@@ -82,11 +82,14 @@ def test_ordered_window_bounds_what_is_in_flight():
 
 def test_a_failing_article_is_isolated(monkeypatch):
     class Flaky:
-        def pipe(self, arts, batch_size=16, ramp=True):
+        def run_batch(self, arts):
             for a in arts:
                 if "boom" in a.text:
                     raise RuntimeError("kaput")
             return [Analysis(article=a) for a in arts]
+
+        def pipe(self, arts, batch_size=16):
+            return self.run_batch(list(arts))
 
     monkeypatch.setattr(engine, "_analyzer", Flaky())
     arts = articles(3)

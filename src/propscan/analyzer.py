@@ -58,20 +58,15 @@ class Analyzer:
     def __call__(self, article: Article) -> Analysis:
         return next(iter(self.pipe([article])))
 
-    def pipe(self, articles: Iterable[Article], batch_size: int = 16, ramp: bool = True) -> Iterator[Analysis]:
-        """Analyses in input order, processed in batches of up to ``batch_size`` articles (see ``batching``;
-        ``ramp=False``: exactly ``batch_size`` at a time, for an engine that has already cut the batches)."""
+    def pipe(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Analysis]:
+        """Analyses in input order, processed in batches of up to ``batch_size`` articles (see ``batching``)."""
         from .batching import chunks
 
-        if not ramp:
-            items = list(articles)
-            for i in range(0, len(items), max(1, batch_size)):
-                yield from self._run(items[i:i + max(1, batch_size)])
-            return
         for batch in chunks(articles, batch_size):
-            yield from self._run(batch)
+            yield from self.run_batch(batch)
 
-    def _run(self, articles: list[Article]) -> list[Analysis]:
+    def run_batch(self, articles: list[Article]) -> list[Analysis]:
+        """One batch exactly as given (an engine that cut the batches itself calls this)."""
         analyses = [Analysis(article=a, models=dict(self.versions)) for a in articles]
         for c in self.components:
             analyses = list(pipe(c, analyses))

@@ -56,7 +56,7 @@ def analyze_batch(articles: list[Article], workers: int = 1) -> list[Analysis | 
 
         _analyzer = default_analyzer()
     try:
-        return list(_analyzer.pipe(articles, batch_size=max(1, len(articles)), ramp=False))
+        return _analyzer.run_batch(articles)
     except Exception:  # noqa: BLE001 - isolate the article that fails
         if len(articles) == 1:
             import traceback
