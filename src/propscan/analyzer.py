@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .components import Component, pipe
 from .document import Analysis, Article
@@ -31,7 +31,11 @@ DEFAULT_PIPELINE: tuple[str, ...] = (
 )
 
 
-def _build(target: str) -> Component | None:
+# loads that need no component module (nor numpy): started first thing, before the modules are imported
+EARLY: tuple[str, ...] = ("propscan.usetok:load_sentencepiece",)
+
+
+def _factory(target: str) -> Any | None:
     module, _, factory = target.partition(":")
     try:
         mod = importlib.import_module(module)
@@ -39,17 +43,37 @@ def _build(target: str) -> Component | None:
         if e.name and e.name.startswith("propscan"):
             return None  # component not part of this build
         raise
-    return getattr(mod, factory).create()
+    return getattr(mod, factory)
+
+
+def _create(factory: Any) -> Component | None:
+    return factory.create()
+
+
+def build(targets: Sequence[str] = DEFAULT_PIPELINE) -> list[Component]:
+    """The components of ``targets``; every ``preload()`` is called before any component is built.
+
+    Why: loading happens on background threads, and the slowest load (the
+    multilingual encoder, needed late in the pipeline) should start first.
+    """
+    if tuple(targets) == DEFAULT_PIPELINE:
+        for early in EARLY:
+            start = _factory(early)
+            if start is not None:
+                start()
+    factories = [f for f in map(_factory, targets) if f is not None]
+    for f in factories:
+        preload = getattr(f, "preload", None)
+        if preload is not None:
+            preload()
+    return [c for c in map(_create, factories) if c is not None]
 
 
 class Analyzer:
     """A pipeline of components; build once, call many times."""
 
     def __init__(self, components: Sequence[Component] | None = None) -> None:
-        if components is None:
-            built = (_build(t) for t in DEFAULT_PIPELINE)
-            components = [c for c in built if c is not None]
-        self.components = list(components)
+        self.components = build() if components is None else list(components)
 
     @property
     def versions(self) -> dict[str, str]:

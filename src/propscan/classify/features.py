@@ -95,8 +95,8 @@ class Tfidf:
     @classmethod
     def from_arrays(cls, z: Any, prefix: str) -> Tfidf:
         meta = json.loads(str(z[f"{prefix}meta"]))
-        terms = [str(t) for t in z[f"{prefix}terms"]]
-        return cls(meta["analyzer"], tuple(meta["ngram_range"]), {t: i for i, t in enumerate(terms)},
+        terms = z[f"{prefix}terms"].tolist()  # plain str, ~10x faster than str() per numpy scalar
+        return cls(meta["analyzer"], tuple(meta["ngram_range"]), dict(zip(terms, range(len(terms)))),
                    z[f"{prefix}idf"].astype(np.float64), meta["sublinear_tf"])
 
     @classmethod

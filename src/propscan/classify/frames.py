@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..document import Analysis
+from ..loading import Loading
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
-from .lead import TRAINED_LANGUAGES, language_of, lead_vectors
+from .lead import TRAINED_LANGUAGES, language_of, lead_vectors, start_encoder
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "frames.npz"
 
@@ -26,22 +28,29 @@ class FrameClassifier:
 
     def __init__(self, path: Path = MODEL) -> None:
         z = load_npz(path)
-        self.frames = [str(f) for f in z["classes"]]
-        self.features = FeatureSet.from_arrays(z)
-        coef = z["coef"].astype(np.float32)
-        self.sparse_coef = coef[:, :self.features.width]
-        self.dense_coef = coef[:, self.features.width:]
-        self.intercept = z["intercept"].astype(np.float32)
-        self.thresholds = z["thresholds"].astype(np.float32)
         self.version = str(z["version"])
+        self.frames = [str(f) for f in z["classes"]]
+        # the 86k-term vocabulary takes ~0.1 s to load and is needed last in the pipeline: in the background
+        self._model = Loading(lambda: self._load(z), "frames")
+
+    @staticmethod
+    def _load(z: Any) -> tuple[FeatureSet, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        with z:
+            features = FeatureSet.from_arrays(z)
+            coef = z["coef"].astype(np.float32)
+            return (features, coef[:, :features.width], coef[:, features.width:],
+                    z["intercept"].astype(np.float32), z["thresholds"].astype(np.float32))
+
+    @staticmethod
+    def preload() -> None:
+        if MODEL.is_file():
+            start_encoder()
 
     @classmethod
     def create(cls) -> FrameClassifier | None:
         if not MODEL.is_file():
             return None
-        from ..embed import MultilingualEmbedder
-
-        MultilingualEmbedder.create()  # starts loading the encoder now, in the background
+        start_encoder()
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:
@@ -56,11 +65,11 @@ class FrameClassifier:
                 a.notices.append(f"frames: not estimated for language {language_of(a) or 'unknown'!r} "
                                  f"(supported: {', '.join(TRAINED_LANGUAGES)})")
         if todo:
-            rows = [self.features.transform_one(a.article.text) for a in todo]
-            probs = sigmoid(linear_scores(rows, self.sparse_coef, lead_vectors(todo), self.dense_coef,
-                                          self.intercept))
+            features, sparse_coef, dense_coef, intercept, thresholds = self._model.get()
+            rows = [features.transform_one(a.article.text) for a in todo]
+            probs = sigmoid(linear_scores(rows, sparse_coef, lead_vectors(todo), dense_coef, intercept))
             for a, p in zip(todo, probs):
                 a.frames = {f: round(float(v), 4) for f, v in zip(self.frames, p)}
-                chosen = [f for f, v, t in zip(self.frames, p, self.thresholds) if v >= t]
-                a.profile["frames_chosen"] = chosen or [self.frames[int(np.argmax(p - self.thresholds))]]
+                chosen = [f for f, v, t in zip(self.frames, p, thresholds) if v >= t]
+                a.profile["frames_chosen"] = chosen or [self.frames[int(np.argmax(p - thresholds))]]
         yield from batch

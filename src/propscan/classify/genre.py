@@ -17,7 +17,7 @@ import numpy as np
 
 from ..document import Analysis
 from .features import load_npz, softmax
-from .lead import TRAINED_LANGUAGES, language_of, lead_vectors
+from .lead import TRAINED_LANGUAGES, language_of, lead_vectors, start_encoder
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "genre.npz"
 GENRES = ("opinion", "reporting", "satire")
@@ -35,13 +35,16 @@ class GenreClassifier:
         self.log_prior = z["log_prior"].astype(np.float32) if "log_prior" in z.files else np.zeros(len(self.classes))
         self.version = str(z["version"])
 
+    @staticmethod
+    def preload() -> None:
+        if MODEL.is_file():
+            start_encoder()
+
     @classmethod
     def create(cls) -> GenreClassifier | None:
         if not MODEL.is_file():
             return None
-        from ..embed import MultilingualEmbedder
-
-        MultilingualEmbedder.create()  # starts loading the encoder now, in the background
+        start_encoder()
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:

@@ -25,6 +25,13 @@ def lead_texts(analysis: Analysis) -> list[str]:
     return texts or [art.title or " "]
 
 
+def start_encoder() -> None:
+    """Start loading the multilingual encoder in the background (it takes the longest of all models)."""
+    from ..embed import MultilingualEmbedder
+
+    MultilingualEmbedder.create()
+
+
 def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
     """(articles, 512) unit vectors: mean of the lead paragraphs' embeddings, cached per Analysis."""
     from ..embed import USE_DIM, MultilingualEmbedder

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..document import Analysis, ParagraphLabels
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
+from .lead import start_encoder
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
 SUPPORTED = ("fr", "de", "it", "pl", "ru")
@@ -57,13 +58,16 @@ class MultilingualTechniques:
         self.own_mode = dict(zip(own, modes))
         self.version = str(z["version"])
 
+    @staticmethod
+    def preload() -> None:
+        if MODEL.is_file():
+            start_encoder()
+
     @classmethod
     def create(cls) -> MultilingualTechniques | None:
         if not MODEL.is_file():
             return None
-        from ..embed import MultilingualEmbedder
-
-        MultilingualEmbedder.create()  # starts loading the encoder now, in the background
+        start_encoder()
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:

@@ -24,7 +24,10 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
+
 from ..document import Analysis
+from ..loading import Loading
 
 # languages the SemEval-2023 corpora (and so propscan's models) cover
 SUPPORTED = ("en", "fr", "de", "it", "pl", "ru")
@@ -55,26 +58,48 @@ _LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic", "sr": "cyr
                 "zh": "cjk", "ja": "cjk", "ko": "cjk", "hi": "devanagari", "mr": "devanagari", "ne": "devanagari"}
 
 _lock = threading.Lock()
-_identifier: Any = None
+_identifier: Loading[Any] | None = None
+
+
+def load_identifier() -> Loading[Any]:
+    """Start loading the py3langid identifier (once per process) without waiting for it."""
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            _identifier = Loading(_load_identifier, "language")
+        return _identifier
 
 
 def identifier() -> Any:
     """The py3langid identifier with calibrated probabilities, loaded once."""
-    global _identifier
-    if _identifier is None:
-        with _lock:
-            if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    return _identifier
+    return load_identifier().get()
 
 
-def _preload() -> None:
+def _load_identifier() -> Any:
+    """py3langid's model, through the inflated-table cache (its LZMA file costs ~0.4 s to inflate)."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
     try:
-        identifier()
-    except Exception:  # noqa: BLE001 - the first real call reports it
-        pass
+        from py3langid.langid import _load_model_file
+
+        from ..cache import cached_arrays
+
+        path = MODEL_DIR / MODEL_FILE
+
+        def build() -> dict[str, Any]:
+            ptc, pc, classes, nextmove, row, output = _load_model_file(path)
+            return {"ptc": ptc, "pc": pc, "classes": np.array(classes, dtype=str),
+                    "nextmove": np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+                    "row": np.frombuffer(row, dtype=f"u{row.itemsize}"), "output": np.asarray(output)}
+
+        z = cached_arrays("py3langid", [path], build)
+
+        # the automaton indexes its tables one int at a time: a memoryview does that as fast as py3langid's
+        # own stdlib arrays (numpy scalar indexing is ~5x slower) and keeps the 40 MB table mapped, not copied
+        return LanguageIdentifier(z["ptc"], z["pc"], z["classes"].tolist(), memoryview(z["nextmove"]),
+                                  z["output"].tolist(), norm_probs=True, tk_row=memoryview(z["row"]))
+    except (ImportError, AttributeError, TypeError, ValueError, KeyError):  # another py3langid layout
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def script_of(text: str) -> tuple[str, int]:
@@ -142,11 +167,15 @@ class LanguageTagger:
 
         self.version = f"en-function-words-1+py3langid-{getattr(py3langid, '__version__', '?')}"
 
+    @staticmethod
+    def preload() -> None:
+        # almost every article has a paragraph the function-word check leaves open, so the identifier is
+        # needed early: load it on a background thread while the other models load
+        load_identifier()
+
     @classmethod
     def create(cls) -> "LanguageTagger":
-        # almost every article has a paragraph the function-word check leaves open, so the identifier is
-        # needed early: load it (~0.4 s) on a background thread while the other models load
-        threading.Thread(target=_preload, name="propscan-langid-load", daemon=True).start()
+        load_identifier()
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:

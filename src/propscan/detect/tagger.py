@@ -15,11 +15,13 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..document import Analysis, Article, Span
+from .. import onnx
+from ..loading import Loading
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_FILE = "tagger.onnx"
@@ -215,7 +217,6 @@ class SpanTagger:
 
     def __init__(self, model_dir: str | os.PathLike[str] = MODEL_DIR, threads: int | None = None,
                  batch_windows: int = BATCH_WINDOWS) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
@@ -241,15 +242,16 @@ class SpanTagger:
         self.pad_id = tok.token_to_id("[PAD]") or 0
         if threads is None:
             threads = int(os.environ.get("PROPSCAN_THREADS", DEFAULT_THREADS))
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = max(1, threads)
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model_dir / MODEL_FILE), so, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        # importing onnxruntime and building the session take ~0.3 s: on a background thread while the other
+        # components load
+        self._session = Loading(lambda: onnx.session(model_dir / MODEL_FILE, threads), "tagger")
+        self._inputs: set[str] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (waits for it to finish loading)."""
+        return self._session.get()
 
     @classmethod
     def create(cls) -> "SpanTagger | None":
@@ -277,6 +279,8 @@ class SpanTagger:
             ids[r, n + 1] = self.sep_id
             mask[r, :n + 2] = 1
         feed = {"input_ids": ids, "attention_mask": mask}
+        if self._inputs is None:
+            self._inputs = {i.name for i in self.session.get_inputs()}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
         with self._lock:

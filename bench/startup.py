@@ -1,0 +1,153 @@
+"""Time from start to the first result of ``propscan analyze``, and where it goes.
+
+    python bench/startup.py [FILE] [--runs 7] [--write-docs]
+
+Runs ``propscan analyze FILE -f jsonl -q`` (default: the first bundled example)
+``--runs`` times in fresh processes and reports the median time to the first
+JSON line and to exit. One more run is instrumented: it records when each
+component is built, when the background loaders (language identifier,
+multilingual encoder) finish, and when each component runs on the first
+article, in seconds since the process started. The user cache of inflated
+tables (``propscan.cache``) is warm for the timed runs, as for every run after
+the first; ``--cold`` clears it before each run instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, machine, replace_section, stamp  # noqa: E402
+
+TARGET_S = 1.0
+
+
+def _child(argv: list[str]) -> int:
+    """Instrumented CLI: events as JSON on stderr's last line."""
+    t0 = time.perf_counter()
+    events: list[tuple[float, str]] = []
+
+    def mark(what: str) -> None:
+        events.append((round(time.perf_counter() - t0, 3), what))
+
+    import propscan.analyzer as analyzer
+    import propscan.components as components
+    from propscan.detect import language
+    from propscan.embed import MultilingualEmbedder
+
+    mark("propscan imported")
+    create, run, load_id, load_use = analyzer._create, components.pipe, language._load_identifier, \
+        MultilingualEmbedder._load
+
+    def timed_create(factory):  # type: ignore[no-untyped-def]
+        got = create(factory)
+        mark(f"built {factory.__name__}")
+        return got
+
+    def timed_pipe(c, analyses):  # type: ignore[no-untyped-def]
+        out = list(run(c, analyses))
+        mark(f"ran {c.name}")
+        return out
+
+    def timed_id():  # type: ignore[no-untyped-def]
+        got = load_id()
+        mark("background: language identifier loaded")
+        return got
+
+    def timed_use(self):  # type: ignore[no-untyped-def]
+        got = load_use(self)
+        mark("background: multilingual encoder loaded")
+        return got
+
+    analyzer._create, analyzer.pipe = timed_create, timed_pipe
+    language._load_identifier, MultilingualEmbedder._load = timed_id, timed_use
+    from propscan.cli import main
+
+    try:
+        return main(argv)
+    finally:
+        mark("exit")
+        sys.stdout.flush()
+        print(json.dumps(events), file=sys.stderr)
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+    assert proc.stdout is not None
+    first = float("nan")
+    for _ in proc.stdout:
+        if first != first:
+            first = time.perf_counter() - t0
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    return first, time.perf_counter() - t0, err
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        return _child(sys.argv[2:])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file", nargs="?", default=str(ROOT / "examples" / "article1001.txt"))
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--cold", action="store_true", help="clear the cache of inflated tables before each run")
+    ap.add_argument("--write-docs", action="store_true", help="write the table into docs/speed.md")
+    args = ap.parse_args()
+
+    cache = Path(tempfile.mkdtemp(prefix="propscan-bench-cache-"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PROPSCAN_CACHE_DIR=str(cache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode compiled
+    cli = [sys.executable, "-m", "propscan", "analyze", args.file, "-f", "jsonl", "-q"]
+    try:
+        _run(cli, env)  # fills the cache (and the OS page cache)
+        firsts, walls = [], []
+        for _ in range(args.runs):
+            if args.cold:
+                shutil.rmtree(cache, ignore_errors=True)
+            first, wall, _ = _run(cli, env)
+            firsts.append(first)
+            walls.append(wall)
+        if args.cold:
+            shutil.rmtree(cache, ignore_errors=True)
+        _, _, err = _run([sys.executable, __file__, "--child", *cli[3:]], env)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    events = json.loads(err.strip().splitlines()[-1])
+    first, wall = statistics.median(firsts), statistics.median(walls)
+    met = "met" if first < TARGET_S else "**missed**"
+    lines = [
+        "## Time to the first result",
+        "",
+        f"Measured {stamp()} by `python bench/startup.py{' --cold' if args.cold else ''} --runs {args.runs} "
+        f"--write-docs` on {machine()}: `propscan analyze {Path(args.file).name} -f jsonl -q`, "
+        f"{'cache of inflated tables cleared before each run' if args.cold else 'cache of inflated tables warm'}.",
+        "",
+        "| measure | median s | min s | max s | target | |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| first result | {first:.2f} | {min(firsts):.2f} | {max(firsts):.2f} | < {TARGET_S:.0f} | {met} |",
+        f"| whole run (one article) | {wall:.2f} | {min(walls):.2f} | {max(walls):.2f} | | |",
+        "",
+        "One instrumented run, seconds since the interpreter handed over to propscan:",
+        "",
+        "| s | event |",
+        "|---:|---|",
+        *(f"| {t:.3f} | {what} |" for t, what in events),
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.write_docs:
+        replace_section(ROOT / "docs" / "speed.md", "startup", text, "Speed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

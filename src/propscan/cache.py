@@ -1,0 +1,127 @@
+"""Uncompressed, memory-mapped copies of model tables that ship compressed.
+
+Why: two dependencies ship their tables compressed (py3langid's 28 MB naive
+Bayes model as LZMA, the multilingual encoder's 65 MB embedding table as a
+zipped npz). Inflating them costs ~0.5 s of CPU each at every start, which is
+most of the time before the first result. The first run writes the inflated
+arrays as ``.npy`` files under the user's cache folder; later runs map them
+in a few milliseconds, and only the rows an article touches are read.
+
+The folder is ``$PROPSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/propscan``, else
+``~/.cache/propscan``; ``PROPSCAN_CACHE_DIR=off`` turns the cache off. A cache
+that cannot be written or read is not an error: the arrays are then built
+from the shipped files as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["cache_dir", "cached_arrays", "cached_file"]
+
+DONE = "complete"  # written last: a folder without it was interrupted and is rebuilt
+
+
+def cache_dir() -> Path | None:
+    """Where inflated tables live, or None when caching is off."""
+    given = os.environ.get("PROPSCAN_CACHE_DIR")
+    if given is not None:
+        return None if given.strip().lower() in ("", "off", "0", "none") else Path(given)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "propscan"
+
+
+def _key(name: str, sources: list[Path], extra: str = "") -> str:
+    """Folder name that changes whenever a source file does (a reinstall rebuilds the cache)."""
+    parts = [name] + ([hashlib.sha1(extra.encode()).hexdigest()[:12]] if extra else [])
+    for s in sources:
+        st = s.stat()
+        parts.append(f"{st.st_size:x}{st.st_mtime_ns:x}")
+    return "-".join(parts)
+
+
+def _load(folder: Path) -> dict[str, np.ndarray] | None:
+    if not (folder / DONE).is_file():
+        return None
+    try:
+        # np.asarray drops the memmap subclass: results of arithmetic are plain arrays
+        return {p.stem: np.asarray(np.load(p, mmap_mode="r", allow_pickle=False))
+                for p in sorted(folder.glob("*.npy"))}
+    except (OSError, ValueError):
+        return None
+
+
+def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> None:
+    """Fill a new folder with ``write(folder)`` and move it into place as ``root/key``."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+    try:
+        write(tmp)
+        (tmp / DONE).write_text("1\n", encoding="ascii")
+        os.replace(tmp, root / key)  # atomic; fails if another process got there first
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            return
+        raise
+    for old in root.glob(f"{name}-*"):  # earlier versions of the same table
+        if old.name != key:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def cached_arrays(name: str, sources: list[Path],
+                  build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays ``build()`` returns, from the cache when it holds them for these ``sources``.
+
+    Keys must be usable as file names; values plain (non-object) arrays. Arrays
+    read from the cache are read-only memory maps.
+    """
+    root = cache_dir()
+    try:
+        key = _key(name, sources)
+    except OSError:
+        root = None
+    if root is not None:
+        got = _load(root / key)
+        if got is not None:
+            return got
+    arrays = build()
+
+    def write(folder: Path) -> None:
+        for k, v in arrays.items():
+            np.save(folder / f"{k}.npy", np.ascontiguousarray(v), allow_pickle=False)
+
+    if root is not None:
+        try:
+            _store(root, name, key, write)
+        except OSError:
+            pass
+    return arrays
+
+
+def cached_file(name: str, sources: list[Path], extra: str, build: Callable[[Path], None]) -> Path | None:
+    """A file derived from ``sources`` (and the ``extra`` key, e.g. library versions), built once.
+
+    ``build(path)`` writes the file; None when caching is off or failed (the
+    caller then uses the sources directly).
+    """
+    root = cache_dir()
+    if root is None:
+        return None
+    try:
+        key = _key(name, sources, extra)
+        target = root / key / name
+        if (root / key / DONE).is_file() and target.is_file():
+            return target
+        _store(root, name, key, lambda folder: build(folder / name))
+    except Exception:  # noqa: BLE001 - a cache is an optimisation: any failure means "no cache"
+        return None
+    return target if target.is_file() else None

