@@ -120,7 +120,7 @@ class MultilingualEmbedder:
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
-        # ~0.4 s even from the cache (SentencePiece): loads on a background thread (``propscan.loading``)
+        # ~0.3 s even with the cache (SentencePiece, see ``usetok``): loads on a background thread
         self._model = Loading(self._load, "multilingual-encoder")
 
     def _load(self) -> Any:

@@ -61,6 +61,22 @@ def windows(n_tokens: int, window: int, stride: int, offset: int = 0) -> list[tu
     return out
 
 
+def even_windows(n_tokens: int, window: int, max_stride: int) -> list[tuple[int, int]]:
+    """As few windows of ``window`` tokens as keep neighbours at most ``max_stride`` apart, spread evenly.
+
+    Why: the training grid (``windows``) leaves the last window overlapping its
+    neighbour by whatever remains, often most of it; spreading the same or a
+    smaller number of windows evenly gives every border the same context.
+    """
+    if n_tokens <= 0:
+        return []
+    if n_tokens <= window:
+        return [(0, n_tokens)]
+    room = n_tokens - window
+    k = -(-room // max(1, max_stride)) + 1
+    return [(a, a + window) for a in (round(i * room / (k - 1)) for i in range(k))]
+
+
 def stitch(n_tokens: int, spans: Sequence[tuple[int, int]], probs: Sequence[np.ndarray]) -> np.ndarray:
     """Combine per-window token probabilities into one (n_tokens, n_labels) array.
 
@@ -226,6 +242,7 @@ class SpanTagger:
         self.version: str = cfg.get("version", "unknown")
         self.window: int = int(cfg.get("window", 254))
         self.stride: int = int(cfg.get("inference_stride", cfg.get("stride", 192)))
+        self.placement: str = cfg.get("inference_windows", "grid")  # "grid" as in training, or "even"
         self.language: str = cfg.get("language", "en")
         st = cfg.get("span_thresholds", {})
         self.span_thresholds = np.array([float(st.get(t, 2.0)) for t in self.labels], dtype=np.float32)
@@ -294,7 +311,8 @@ class SpanTagger:
         for enc in encs:
             ids = np.asarray(enc.ids, dtype=np.int64)
             offs = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
-            spans = windows(len(ids), self.window, self.stride)
+            place = even_windows if self.placement == "even" else windows
+            spans = place(len(ids), self.window, self.stride)
             if not spans:
                 out.append((offs, np.zeros((0, len(self.labels)), np.float32)))
                 continue
