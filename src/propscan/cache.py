@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_dir", "cached_arrays", "cached_file"]
+__all__ = ["cache_dir", "cached_arrays", "cached_file", "forget"]
 
 DONE = "complete"  # written last: a folder without it was interrupted and is rebuilt
 
@@ -66,7 +66,10 @@ def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> No
     try:
         write(tmp)
         (tmp / DONE).write_text("1\n", encoding="ascii")
-        os.replace(tmp, root / key)  # atomic; fails if another process got there first
+        target = root / key
+        if target.exists() and not (target / DONE).is_file():  # left incomplete by hand or a damaged disk
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)  # atomic; fails if another process got there first
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError):
@@ -125,3 +128,11 @@ def cached_file(name: str, sources: list[Path], extra: str, build: Callable[[Pat
     except Exception:  # noqa: BLE001 - a cache is an optimisation: any failure means "no cache"
         return None
     return target if target.is_file() else None
+
+
+def forget(name: str) -> None:
+    """Remove every cached copy of ``name`` (one that proved wrong is rebuilt on the next run)."""
+    root = cache_dir()
+    if root is not None and root.is_dir():
+        for folder in root.glob(f"{name}-*"):
+            shutil.rmtree(folder, ignore_errors=True)

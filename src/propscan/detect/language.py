@@ -20,14 +20,13 @@ guesses.
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
 from ..document import Analysis
-from ..loading import Loading
+from ..loading import once
 
 # languages the SemEval-2023 corpora (and so propscan's models) cover
 SUPPORTED = ("en", "fr", "de", "it", "pl", "ru")
@@ -57,17 +56,8 @@ _LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic", "sr": "cyr
                 "fa": "arabic", "ur": "arabic", "ps": "arabic", "he": "hebrew", "yi": "hebrew", "el": "greek",
                 "zh": "cjk", "ja": "cjk", "ko": "cjk", "hi": "devanagari", "mr": "devanagari", "ne": "devanagari"}
 
-_lock = threading.Lock()
-_identifier: Loading[Any] | None = None
-
-
-def load_identifier() -> Loading[Any]:
-    """Start loading the py3langid identifier (once per process) without waiting for it."""
-    global _identifier
-    with _lock:
-        if _identifier is None:
-            _identifier = Loading(_load_identifier, "language")
-        return _identifier
+# starts loading the py3langid identifier (once per process) without waiting for it
+load_identifier = once(lambda: _load_identifier(), "language")
 
 
 def identifier() -> Any:
