@@ -16,15 +16,26 @@ class TechniqueScorer(Protocol):
 
 
 def load_scorer() -> Scorer | None:
-    """The shipped span tagger's ``technique_scores``, or None when no tagger model is installed."""
+    """The shipped span tagger's ``technique_scores`` with the span priors applied (``detect.span_priors``).
+
+    None when no tagger model is installed; the tagger alone when the priors file is absent.
+    """
     try:
+        from ..detect.span_priors import SpanPriors
         from ..detect.tagger import SpanTagger
     except ImportError:
         return None
     tagger = SpanTagger.create()
     if tagger is None or not hasattr(tagger, "technique_scores"):
         return None
-    return tagger.technique_scores
+    priors = SpanPriors.load()
+    if priors is None:
+        return tagger.technique_scores
+
+    def scorer(article: Article, spans: list[tuple[int, int]]) -> list[dict[str, float]]:
+        return priors.adjust(article.text, spans, tagger.technique_scores(article, spans))
+
+    return scorer
 
 
 def label_spans(scorer: Scorer, article: Article, spans: Sequence[tuple[int, int]],
