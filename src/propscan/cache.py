@@ -35,8 +35,12 @@ def cache_dir() -> Path | None:
     if given is not None:
         return None if given.strip().lower() in ("", "off", "0", "none") else Path(given)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "propscan"
+    if xdg:
+        return Path(xdg) / "propscan"
+    try:
+        return Path.home() / ".cache" / "propscan"
+    except RuntimeError:  # no home directory (some service accounts): run without a cache
+        return None
 
 
 def _key(name: str, sources: list[Path], extra: str = "") -> str:
