@@ -5,8 +5,9 @@
 Runs ``propscan analyze FILE -f jsonl -q`` (default: the first bundled example)
 ``--runs`` times in fresh processes and reports the median time to the first
 JSON line and to exit. One more run is instrumented: it records when each
-component is built, when the background loaders (language identifier,
-multilingual encoder) finish, and when each component runs on the first
+component is built, when each background load (``propscan.loading``: tagger
+session, language identifier, SentencePiece, multilingual encoder, frame
+model) finishes, and when each component runs on the first
 article, in seconds since the process started. The user cache of inflated
 tables (``propscan.cache``) is warm for the timed runs, as for every run after
 the first; ``--cold`` clears it before each run instead.
@@ -41,12 +42,11 @@ def _child(argv: list[str]) -> int:
 
     import propscan.analyzer as analyzer
     import propscan.components as components
-    from propscan.detect import language
-    from propscan.embed import MultilingualEmbedder
+    import propscan.loading as loading
 
+    # none of these imports numpy: the run starts as the plain CLI does
     mark("propscan imported")
-    create, run, load_id, load_use = analyzer._create, components.pipe, language._load_identifier, \
-        MultilingualEmbedder._load
+    create, run, load = analyzer._create, components.pipe, loading.Loading._run
 
     def timed_create(factory):  # type: ignore[no-untyped-def]
         got = create(factory)
@@ -58,18 +58,11 @@ def _child(argv: list[str]) -> int:
         mark(f"ran {c.name}")
         return out
 
-    def timed_id():  # type: ignore[no-untyped-def]
-        got = load_id()
-        mark("background: language identifier loaded")
-        return got
+    def timed_load(self):  # type: ignore[no-untyped-def]
+        load(self)
+        mark(f"background: {self._thread.name.removeprefix('propscan-load-')} loaded")
 
-    def timed_use(self):  # type: ignore[no-untyped-def]
-        got = load_use(self)
-        mark("background: multilingual encoder loaded")
-        return got
-
-    analyzer._create, analyzer.pipe = timed_create, timed_pipe
-    language._load_identifier, MultilingualEmbedder._load = timed_id, timed_use
+    analyzer._create, analyzer.pipe, loading.Loading._run = timed_create, timed_pipe, timed_load
     from propscan.cli import main
 
     try:

@@ -220,6 +220,23 @@ def evidence_for(technique: str, score: float) -> str:
     return f"tagger: {score:.2f} for {technique}; {why[:1].lower()}{why[1:]}"
 
 
+def _threads() -> int:
+    return int(os.environ.get("PROPSCAN_THREADS", DEFAULT_THREADS))
+
+
+_sessions: dict[tuple[str, int], Loading[Any]] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session(path: Path, threads: int) -> Loading[Any]:
+    """The onnxruntime session for ``path``, loading in the background; one per (model, threads) and process."""
+    key = (str(path), threads)
+    with _sessions_lock:
+        if key not in _sessions:
+            _sessions[key] = Loading(lambda: onnx.session(path, threads), "tagger")
+        return _sessions[key]
+
+
 class SpanTagger:
     """Component: tag persuasion-technique spans with the bundled ONNX model.
 
@@ -258,10 +275,10 @@ class SpanTagger:
         self.sep_id = tok.token_to_id("[SEP]")
         self.pad_id = tok.token_to_id("[PAD]") or 0
         if threads is None:
-            threads = int(os.environ.get("PROPSCAN_THREADS", DEFAULT_THREADS))
+            threads = _threads()
         # importing onnxruntime and building the session take ~0.3 s: on a background thread while the other
-        # components load
-        self._session = Loading(lambda: onnx.session(model_dir / MODEL_FILE, threads), "tagger")
+        # components load (started by ``preload`` already when this is the bundled model)
+        self._session = _session(model_dir / MODEL_FILE, threads)
         self._inputs: set[str] | None = None
         self._lock = threading.Lock()
 
@@ -269,6 +286,11 @@ class SpanTagger:
     def session(self) -> Any:
         """The onnxruntime session (waits for it to finish loading)."""
         return self._session.get()
+
+    @staticmethod
+    def preload() -> None:
+        if (MODEL_DIR / MODEL_FILE).is_file():
+            _session(MODEL_DIR / MODEL_FILE, _threads())
 
     @classmethod
     def create(cls) -> "SpanTagger | None":
