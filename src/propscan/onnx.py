@@ -46,12 +46,16 @@ def session(path: str | Path, threads: int) -> Any:
     levels = ort.GraphOptimizationLevel
     cpu = ["CPUExecutionProvider"]
 
+    built: list[Any] = []
+
     def build(target: Path) -> None:
         so = _options(ort, threads, levels.ORT_ENABLE_ALL)
         so.optimized_model_filepath = str(target)
-        ort.InferenceSession(str(path), so, providers=cpu)
+        built.append(ort.InferenceSession(str(path), so, providers=cpu))
 
     optimised = cached_file(f"{path.stem}.optimised.onnx", [path], f"{ort.__version__} {_cpu_flags()}", build)
+    if built:  # first run: the session that wrote the cached graph serves this process
+        return built[0]
     if optimised is not None:
         try:
             return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL), providers=cpu)
