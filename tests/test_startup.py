@@ -197,3 +197,16 @@ def test_cli_help_lists_every_command_and_each_command_parses_alone() -> None:
         assert name in out
     assert build_parser("analyze").parse_args(["analyze", "x.txt", "-f", "jsonl"]).format == "jsonl"
     assert set(COMMANDS) >= {"analyze", "ingest"}
+
+
+def test_cli_cache_shows_and_clears(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    cached_arrays("demo", [src], _counting_build([]))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PROPSCAN_CACHE_DIR=str(cache))
+    run = [sys.executable, "-m", "propscan", "cache"]
+    shown = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout
+    assert str(cache) in shown and "demo-" in shown and "1 entry" in shown
+    cleared = subprocess.run([*run, "--clear"], capture_output=True, text=True, env=env, check=True).stdout
+    assert "cleared 1 entry" in cleared
+    assert not list(cache.glob("demo-*"))

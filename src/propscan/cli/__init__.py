@@ -16,7 +16,7 @@ from ..errors import PropscanError
 
 COMMANDS = (
     "analyze", "evaluate", "classify_spans", "train", "serve",
-    "ingest", "report", "export_feedback",
+    "ingest", "report", "export_feedback", "cache",
 )
 
 
