@@ -68,6 +68,7 @@ def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> No
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a cache folder shared between users must be readable
         write(tmp)
         (tmp / DONE).write_text("1\n", encoding="ascii")
         target = root / key
