@@ -89,3 +89,20 @@ def test_the_shipped_priors_load() -> None:
     p = SpanPriors.load()
     assert p is not None and p.repetition[3] > p.repetition[2] > p.repetition[1]
     assert 0.0 <= p.alpha <= 1.0
+
+
+def test_the_shipped_span_labeller_uses_the_priors() -> None:
+    from propscan.detect.tagger import SpanTagger
+    from propscan.document import Article
+    from propscan.evaluate.spanlabels import load_scorer
+
+    tagger = SpanTagger.create()
+    scorer = load_scorer()
+    if tagger is None or scorer is None or not MODEL.is_file():
+        pytest.skip("tagger or span priors not bundled in this checkout")
+    article = Article(id="t", title="Traitors everywhere.", text=TEXT)
+    start = TEXT.index("traitors lied")
+    spans = [(start, start + len("traitors"))]
+    plain = tagger.technique_scores(article, spans)[0]
+    with_priors = scorer(article, spans)[0]
+    assert with_priors["Repetition"] > plain["Repetition"]  # "traitors" occurs 4 times
