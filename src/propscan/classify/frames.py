@@ -18,13 +18,14 @@ import numpy as np
 from ..document import Analysis
 from ..loading import Loading
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
-from .lead import TRAINED_LANGUAGES, language_of, lead_vectors, start_encoder
+from .lead import EncoderModel, judged, lead_vectors
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "frames.npz"
 
 
-class FrameClassifier:
+class FrameClassifier(EncoderModel):
     name = "frames"
+    MODEL = MODEL
 
     def __init__(self, path: Path = MODEL) -> None:
         z = load_npz(path)
@@ -41,29 +42,9 @@ class FrameClassifier:
             return (features, coef[:, :features.width], coef[:, features.width:],
                     z["intercept"].astype(np.float32), z["thresholds"].astype(np.float32))
 
-    @staticmethod
-    def preload() -> None:
-        if MODEL.is_file():
-            start_encoder()
-
-    @classmethod
-    def create(cls) -> FrameClassifier | None:
-        if not MODEL.is_file():
-            return None
-        start_encoder()
-        return cls()
-
-    def __call__(self, analysis: Analysis) -> Analysis:
-        return next(iter(self.pipe([analysis])))
-
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         batch = list(analyses)
-        todo = [a for a in batch if language_of(a) in TRAINED_LANGUAGES and a.article.text.strip()]
-        chosen_ids = {id(a) for a in todo}
-        for a in batch:
-            if id(a) not in chosen_ids:
-                a.notices.append(f"frames: not estimated for language {language_of(a) or 'unknown'!r} "
-                                 f"(supported: {', '.join(TRAINED_LANGUAGES)})")
+        todo = judged(batch, "frames")
         if todo:
             features, sparse_coef, dense_coef, intercept, thresholds = self._model.get()
             rows = [features.transform_one(a.article.text) for a in todo]

@@ -17,14 +17,15 @@ import numpy as np
 
 from ..document import Analysis
 from .features import load_npz, softmax
-from .lead import TRAINED_LANGUAGES, language_of, lead_vectors, start_encoder
+from .lead import EncoderModel, judged, lead_vectors
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "genre.npz"
 GENRES = ("opinion", "reporting", "satire")
 
 
-class GenreClassifier:
+class GenreClassifier(EncoderModel):
     name = "genre"
+    MODEL = MODEL
 
     def __init__(self, path: Path = MODEL) -> None:
         z = load_npz(path)
@@ -35,29 +36,9 @@ class GenreClassifier:
         self.log_prior = z["log_prior"].astype(np.float32) if "log_prior" in z.files else np.zeros(len(self.classes))
         self.version = str(z["version"])
 
-    @staticmethod
-    def preload() -> None:
-        if MODEL.is_file():
-            start_encoder()
-
-    @classmethod
-    def create(cls) -> GenreClassifier | None:
-        if not MODEL.is_file():
-            return None
-        start_encoder()
-        return cls()
-
-    def __call__(self, analysis: Analysis) -> Analysis:
-        return next(iter(self.pipe([analysis])))
-
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         batch = list(analyses)
-        todo = [a for a in batch if language_of(a) in TRAINED_LANGUAGES and a.article.text.strip()]
-        chosen_ids = {id(a) for a in todo}
-        for a in batch:
-            if id(a) not in chosen_ids:
-                a.notices.append(f"genre: not estimated for language {language_of(a) or 'unknown'!r} "
-                                 f"(supported: {', '.join(TRAINED_LANGUAGES)})")
+        todo = judged(batch, "genre")
         if todo:
             probs = softmax(lead_vectors(todo) @ self.coef.T + self.intercept + self.log_prior)
             for a, p in zip(todo, probs):

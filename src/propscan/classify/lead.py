@@ -8,6 +8,8 @@ computed once per Analysis and shared by the genre and frame classifiers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,6 +32,43 @@ def start_encoder() -> None:
     from ..embed import MultilingualEmbedder
 
     MultilingualEmbedder.create()
+
+
+class EncoderModel:
+    """Factory part shared by the components that read the multilingual encoder.
+
+    ``preload`` and ``create`` start the encoder loading as soon as the
+    pipeline is planned; ``create`` gives None when the subclass's ``MODEL``
+    file is absent (a development checkout).
+    """
+
+    MODEL: ClassVar[Path]
+
+    @classmethod
+    def preload(cls) -> None:
+        if cls.MODEL.is_file():
+            start_encoder()
+
+    @classmethod
+    def create(cls) -> Any:
+        if not cls.MODEL.is_file():
+            return None
+        start_encoder()
+        return cls()
+
+    def __call__(self, analysis: Analysis) -> Analysis:
+        return next(iter(self.pipe([analysis])))  # type: ignore[attr-defined]
+
+
+def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
+    """The analyses an article-level model can judge; the others get a notice saying why not."""
+    todo = [a for a in batch if language_of(a) in TRAINED_LANGUAGES and a.article.text.strip()]
+    chosen = {id(a) for a in todo}
+    for a in batch:
+        if id(a) not in chosen:
+            a.notices.append(f"{name}: not estimated for language {language_of(a) or 'unknown'!r} "
+                             f"(supported: {', '.join(TRAINED_LANGUAGES)})")
+    return todo
 
 
 def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:

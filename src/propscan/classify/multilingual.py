@@ -22,7 +22,7 @@ import numpy as np
 
 from ..document import Analysis, ParagraphLabels
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
-from .lead import start_encoder
+from .lead import EncoderModel
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
 SUPPORTED = ("fr", "de", "it", "pl", "ru")
@@ -34,10 +34,11 @@ def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
     return lang.lower().split("-")[0]
 
 
-class MultilingualTechniques:
+class MultilingualTechniques(EncoderModel):
     """Fills ``paragraphs[*].techniques/scores`` for paragraphs in a supported non-English language."""
 
     name = "techniques-multilingual"
+    MODEL = MODEL
 
     def __init__(self, path: Path = MODEL) -> None:
         z = load_npz(path)
@@ -57,21 +58,6 @@ class MultilingualTechniques:
         modes = [str(x) for x in z["own_modes"]] if "own_modes" in z else ["own"] * len(own)
         self.own_mode = dict(zip(own, modes))
         self.version = str(z["version"])
-
-    @staticmethod
-    def preload() -> None:
-        if MODEL.is_file():
-            start_encoder()
-
-    @classmethod
-    def create(cls) -> MultilingualTechniques | None:
-        if not MODEL.is_file():
-            return None
-        start_encoder()
-        return cls()
-
-    def __call__(self, analysis: Analysis) -> Analysis:
-        return next(iter(self.pipe([analysis])))
 
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         for a in analyses:
