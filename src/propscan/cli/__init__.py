@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO
 
 from .. import __version__
 from ..errors import PropscanError
@@ -18,6 +21,14 @@ COMMANDS = (
     "analyze", "evaluate", "classify_spans", "train", "serve",
     "ingest", "report", "export_feedback", "cache",
 )
+
+
+def output(path: str | None) -> IO[str] | nullcontext[IO[str]]:
+    """A context manager giving the file to write results to: ``path`` (its folder created) or stdout."""
+    if not path:
+        return nullcontext(sys.stdout)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "w", encoding="utf-8", newline="")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from contextlib import nullcontext
 from itertools import chain
-from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from ..document import Analysis, Article
@@ -16,6 +14,7 @@ from ..readers import expand, iter_articles
 from ..readers.text import DEFAULT_MAX_BYTES
 from ..taxonomy import TAXONOMIES, to_view
 from ..writers import FORMATS, make_writer
+from . import output
 
 PROGRESS_MIN_FILES = 4
 
@@ -72,13 +71,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 yield got
 
-    out_cm: IO[str] | nullcontext[IO[str]]
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        out_cm = open(args.output, "w", encoding="utf-8", newline="")
-    else:
-        out_cm = nullcontext(sys.stdout)
-    with out_cm as out:
+    with output(args.output) as out:
         writer = make_writer(fmt, out, args.taxonomy)
         try:
             for analysis in analyze_stream(articles(), workers=args.workers, engine=args.engine,

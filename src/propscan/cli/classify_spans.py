@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import nullcontext
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, ModelError
+from . import output
 
 if TYPE_CHECKING:
     from ..evaluate.spanlabels import Scorer
@@ -62,13 +62,7 @@ def run(args: argparse.Namespace) -> int:
                          "classify-spans needs it")
     taxonomy = FORMATS[args.format]
     failed = 0
-    out_cm: IO[str] | nullcontext[IO[str]]
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        out_cm = open(args.output, "w", encoding="utf-8", newline="")
-    else:
-        out_cm = nullcontext(sys.stdout)
-    with out_cm as out:
+    with output(args.output) as out:
         for doc, items in spans.items():
             try:
                 labelled = classify(doc, items, articles.get(doc), scorer, taxonomy)
