@@ -313,3 +313,14 @@ def test_real_pipeline_on_examples(fmt: str, capsys, tmp_path: Path) -> None:
         assert counted == len(nonempty_lines(ROOT / "examples" / "article1001.txt"))
     else:
         assert body.startswith("<!DOCTYPE html>") and body.count('<article class="ps-article"') == 5
+
+
+def test_an_output_that_cannot_be_written_is_a_one_line_error(rules, capsys, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = run([str(GOOD[0]), "-q", "-o", str(blocker / "out.json")], capsys)
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "cannot write the output" in err and str(blocker) in err
+    if Path("/dev/full").exists():  # a disk that fills up while writing
+        code, out, err = run([str(GOOD[0]), "-q", "-f", "jsonl", "-o", "/dev/full"], capsys)
+        assert code == 2 and "No space left" in err and "Traceback" not in err

@@ -27,8 +27,11 @@ def output(path: str | None) -> IO[str] | nullcontext[IO[str]]:
     """A context manager giving the file to write results to: ``path`` (its folder created) or stdout."""
     if not path:
         return nullcontext(sys.stdout)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "w", encoding="utf-8", newline="")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise PropscanError(f"{path}: cannot write the output ({e.strerror or e})") from e
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # the machine's, not ours: disk full, permission revoked, port taken...
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"propscan: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
