@@ -210,3 +210,16 @@ def test_cli_cache_shows_and_clears(cache: Path, tmp_path: Path) -> None:
     cleared = subprocess.run([*run, "--clear"], capture_output=True, text=True, env=env, check=True).stdout
     assert "cleared 1 entry" in cleared
     assert not list(cache.glob("demo-*"))
+
+
+def test_a_run_that_fails_while_models_load_exits_cleanly(tmp_path: Path) -> None:
+    # every input is bad, so the process ends while the background loads (onnxruntime in C++) still run:
+    # it must wait for them and exit with its own status, not abort (134, "terminate called ...")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    proc = subprocess.run([sys.executable, "-m", "propscan", "analyze", str(empty), "-q", "-f", "jsonl"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "terminate" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "empty input" in proc.stderr

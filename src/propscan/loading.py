@@ -19,13 +19,15 @@ __all__ = ["Loading", "once"]
 
 
 class Loading(Generic[T]):
-    """A value being built on a daemon thread; ``get()`` waits for it and re-raises its error in the caller."""
+    """A value being built on a background thread; ``get()`` waits for it and re-raises its error in the caller."""
 
     def __init__(self, load: Callable[[], T], name: str) -> None:
         self._load = load
         self._value: T | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"propscan-load-{name}", daemon=True)
+        # not a daemon: a process that ends early (a user error before the first article) waits for the
+        # load to finish instead of killing the thread inside onnxruntime's C++ code, which aborts the process
+        self._thread = threading.Thread(target=self._run, name=f"propscan-load-{name}", daemon=False)
         self._thread.start()
 
     def _run(self) -> None:

@@ -50,6 +50,8 @@ def _progress(items: list[str], quiet: bool) -> Iterable[str] | Iterator[str]:
 def run(args: argparse.Namespace) -> int:
     from ..engine import analyze_stream
 
+    if args.max_bytes < 1:
+        raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "json")
     if not args.paths and not args.fetch:
         raise PropscanError("nothing to analyse: give a PATH (file, folder or -) or --fetch URL")

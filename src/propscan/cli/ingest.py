@@ -16,7 +16,7 @@ import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from ..document import Article
-from ..errors import InputError
+from ..errors import InputError, PropscanError
 from ..readers.text import DEFAULT_MAX_BYTES
 
 MAX_ERRORS_SHOWN = 20
@@ -115,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     from ..store import Store
     from ..store.facts import content_hash
 
+    if args.max_bytes < 1:
+        raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
     store = Store(args.db)
     tally = Tally(args.quiet)
     link = {"stories": not args.no_stories}
