@@ -324,3 +324,25 @@ def test_an_output_that_cannot_be_written_is_a_one_line_error(rules, capsys, tmp
     if Path("/dev/full").exists():  # a disk that fills up while writing
         code, out, err = run([str(GOOD[0]), "-q", "-f", "jsonl", "-o", "/dev/full"], capsys)
         assert code == 2 and "No space left" in err and "Traceback" not in err
+
+
+# -- the Python entry point ------------------------------------------------------
+
+def test_python_analyze_takes_text_bytes_paths_and_refuses_missing_paths(rules, tmp_path: Path) -> None:
+    from propscan import analyze
+    from propscan.errors import InputError
+
+    text = "The corrupt elite\n\nThey lied again, the corrupt elite."
+    from_text = analyze(text)
+    assert from_text.article.title == "The corrupt elite" and from_text.spans
+    assert analyze(text.encode("cp1252")).article.text == from_text.article.text
+    f = tmp_path / "article42.txt"
+    f.write_text(text, encoding="utf-8")
+    assert analyze(str(f)).article.id == "42" and analyze(f).article.id == "42"
+    assert analyze("Corrupt").article.text == "Corrupt"  # one word is an article, not a path
+    for missing in (str(tmp_path / "nope.txt"), "articles/today.html", "notes.txt"):
+        with pytest.raises(InputError, match="no such file"):
+            analyze(missing)
+    for bad in ("", "   ", b"\x00\x01\x02"):
+        with pytest.raises(InputError):
+            analyze(bad)

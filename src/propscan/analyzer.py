@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -107,20 +108,30 @@ def default_analyzer() -> Analyzer:
     return _default
 
 
-def analyze(source: str | os.PathLike[str] | Article, *, clean: bool = True) -> Analysis:
-    """Analyse one article given as text, a file path or an ``Article``.
+_PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|\.(?:txt|html?|json|jsonl|md))", re.IGNORECASE)
 
-    A string naming an existing file is read as a file; any other string is
-    taken as the article text (first line the title).
+
+def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = True) -> Analysis:
+    """Analyse one article given as text, bytes, a file path or an ``Article``.
+
+    A string naming an existing file is read as a file; a string that looks
+    like a path (one word with a folder separator or a file extension) but
+    names no file is an error rather than a one-word article; any other string
+    is taken as the article text (first line the title). Bytes are decoded as
+    files are (UTF-8, else the detected encoding).
     """
     if isinstance(source, Article):
         article = source
     else:
         from .readers import iter_articles
-        from .readers.text import article_from_text
+        from .readers.text import article_from_text, decode
 
+        if isinstance(source, (bytes, bytearray)):
+            source = decode(bytes(source), "<bytes>")
         s = os.fspath(source)
         is_path = isinstance(source, os.PathLike) or ("\n" not in s and len(s) < 4096 and Path(s).is_file())
+        if not is_path and "\n" not in s and _PATH_LIKE.fullmatch(s.strip()):
+            raise InputError(s, "no such file (give the article text itself, or an existing path)")
         if is_path:
             got = next(iter_articles([s], clean=clean))
             if isinstance(got, InputError):
