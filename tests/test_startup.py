@@ -75,6 +75,18 @@ def test_an_interrupted_cache_folder_is_rebuilt(cache: Path, tmp_path: Path) -> 
     assert len(calls) == 2
 
 
+def test_a_damaged_cached_array_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"v1")
+    calls: list[int] = []
+    cached_arrays("demo", [src], _counting_build(calls))
+    (folder,) = cache.glob("demo-*")
+    (folder / "table.npy").write_bytes(b"\x93NUMPY garbage")
+    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
+    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
+    assert len(calls) == 2, "rebuilt once, then read from the repaired copy"
+
+
 def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "model.bin"
     src.write_bytes(b"v1")

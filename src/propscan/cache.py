@@ -59,7 +59,8 @@ def _load(folder: Path) -> dict[str, np.ndarray] | None:
         # np.asarray drops the memmap subclass: results of arithmetic are plain arrays
         return {p.stem: np.asarray(np.load(p, mmap_mode="r", allow_pickle=False))
                 for p in sorted(folder.glob("*.npy"))}
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # truncated or damaged: drop it so that this run's rebuild replaces it
+        shutil.rmtree(folder, ignore_errors=True)
         return None
 
 
