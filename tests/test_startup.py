@@ -235,3 +235,17 @@ def test_a_run_that_fails_while_models_load_exits_cleanly(tmp_path: Path) -> Non
     assert proc.returncode == 1, proc.stderr
     assert "terminate" not in proc.stderr and "Traceback" not in proc.stderr
     assert "empty input" in proc.stderr
+
+
+def test_a_damaged_optimised_graph_falls_back_and_is_dropped(cache: Path) -> None:
+    from propscan import onnx
+    from propscan.detect.tagger import MODEL_DIR, MODEL_FILE
+
+    path = MODEL_DIR / MODEL_FILE
+    if not path.is_file():
+        pytest.skip("tagger model not bundled in this checkout")
+    onnx.session(path, 1)
+    (graph,) = cache.glob("tagger.optimised.onnx-*/tagger.optimised.onnx")
+    graph.write_bytes(b"not an onnx graph")
+    assert onnx.session(path, 1).get_inputs(), "the shipped model serves instead"
+    assert not list(cache.glob("tagger.optimised.onnx-*")), "the damaged copy is removed, to be rebuilt"

@@ -40,7 +40,7 @@ def session(path: str | Path, threads: int) -> Any:
     """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads."""
     import onnxruntime as ort
 
-    from .cache import cached_file
+    from .cache import cached_file, forget
 
     path = Path(path)
     levels = ort.GraphOptimizationLevel
@@ -53,12 +53,13 @@ def session(path: str | Path, threads: int) -> Any:
         so.optimized_model_filepath = str(target)
         built.append(ort.InferenceSession(str(path), so, providers=cpu))
 
-    optimised = cached_file(f"{path.stem}.optimised.onnx", [path], f"{ort.__version__} {_cpu_flags()}", build)
+    name = f"{path.stem}.optimised.onnx"
+    optimised = cached_file(name, [path], f"{ort.__version__} {_cpu_flags()}", build)
     if built:  # first run: the session that wrote the cached graph serves this process
         return built[0]
     if optimised is not None:
         try:
             return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL), providers=cpu)
-        except Exception:  # noqa: BLE001 - a damaged cache file: build from the shipped model
-            pass
+        except Exception:  # noqa: BLE001 - a damaged cache file: drop it (rebuilt next run), use the shipped model
+            forget(name)
     return ort.InferenceSession(str(path), _options(ort, threads, levels.ORT_ENABLE_ALL), providers=cpu)
