@@ -321,6 +321,9 @@ document.addEventListener("DOMContentLoaded", function () {
     var art = document.querySelector(".ps-article");
     var mark = art.querySelector("mark.ps-seg[tabindex]");
     mark.focus();
+    // headless Chromium delivers focus events only while its window has the system focus, which it
+    // sometimes lacks: then send the focusin that a keyboard user's Tab would have caused
+    if (!document.getElementById("ps-pop")) mark.dispatchEvent(new FocusEvent("focusin", {bubbles: true}));
     var pop = document.getElementById("ps-pop");
     out.push("focus-pop=" + (!!pop && !pop.hidden));
     out.push("evidence-as-text=" + (pop.textContent.indexOf("<script>alert(1)<\/script>") >= 0));
@@ -369,11 +372,11 @@ def test_report_script_in_headless_chromium(tmp_path) -> None:
                               capture_output=True, text=True, timeout=120)
         m = re.search(r'<pre id="probe">([^<]*)</pre>', done.stdout)
         if m:
-            assert "ERROR" not in m.group(1), m.group(1)
             got = dict(item.split("=", 1) for item in html_lib.unescape(m.group(1)).split(" ") if "=" in item)
-            if got == want:
+            if got == want and "ERROR" not in m.group(1):
                 break
     assert m, done.stderr[-2000:]
+    assert "ERROR" not in m.group(1), m.group(1)
     assert got == want
 
 
