@@ -36,13 +36,27 @@ def _counting_build(calls: list[int]):  # type: ignore[no-untyped-def]
     return build
 
 
-def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, tmp_path: Path) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
-    calls: list[int] = []
-    first = cached_arrays("demo", [src], _counting_build(calls))
-    again = cached_arrays("demo", [src], _counting_build(calls))
-    assert len(calls) == 1
+class Demo:
+    """A source file and a counting build for the cached table "demo"."""
+
+    def __init__(self, folder: Path) -> None:
+        self.src = folder / "model.bin"
+        self.src.write_bytes(b"v1")
+        self.calls: list[int] = []
+
+    def load(self) -> dict[str, np.ndarray]:
+        return cached_arrays("demo", [self.src], _counting_build(self.calls))
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Demo:
+    return Demo(tmp_path)
+
+
+def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, demo: Demo) -> None:
+    first = demo.load()
+    again = demo.load()
+    assert len(demo.calls) == 1
     assert set(again) == set(first)
     for k in first:
         assert np.array_equal(np.asarray(first[k]).reshape(-1), again[k].reshape(-1))
@@ -50,56 +64,45 @@ def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, tmp_pat
     assert type(again["table"]) is np.ndarray  # not np.memmap: arithmetic gives plain arrays
 
 
-def test_a_changed_source_rebuilds_and_drops_the_old_copy(cache: Path, tmp_path: Path) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
-    calls: list[int] = []
-    cached_arrays("demo", [src], _counting_build(calls))
-    src.write_bytes(b"version 2")
-    cached_arrays("demo", [src], _counting_build(calls))
-    assert len(calls) == 2
+def test_a_changed_source_rebuilds_and_drops_the_old_copy(cache: Path, demo: Demo) -> None:
+    demo.load()
+    demo.src.write_bytes(b"version 2")
+    demo.load()
+    assert len(demo.calls) == 2
     assert len(list(cache.glob("demo-*"))) == 1
 
 
-def test_an_interrupted_cache_folder_is_rebuilt(cache: Path, tmp_path: Path) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
-    calls: list[int] = []
-    cached_arrays("demo", [src], _counting_build(calls))
+def test_an_interrupted_cache_folder_is_rebuilt(cache: Path, demo: Demo) -> None:
+    demo.load()
     (folder,) = cache.glob("demo-*")
     (folder / DONE).unlink()
-    got = cached_arrays("demo", [src], _counting_build(calls))
-    assert len(calls) == 2 and got["table"].shape == (3, 4)
+    got = demo.load()
+    assert len(demo.calls) == 2 and got["table"].shape == (3, 4)
     assert (folder / DONE).is_file(), "the incomplete folder was replaced by a complete one"
-    cached_arrays("demo", [src], _counting_build(calls))
-    assert len(calls) == 2
+    demo.load()
+    assert len(demo.calls) == 2
 
 
-def test_a_damaged_cached_array_is_rebuilt(cache: Path, tmp_path: Path) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
-    calls: list[int] = []
-    cached_arrays("demo", [src], _counting_build(calls))
+def test_a_damaged_cached_array_is_rebuilt(cache: Path, demo: Demo) -> None:
+    demo.load()
     (folder,) = cache.glob("demo-*")
     (folder / "table.npy").write_bytes(b"\x93NUMPY garbage")
-    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
-    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
-    assert len(calls) == 2, "rebuilt once, then read from the repaired copy"
+    assert demo.load()["table"].shape == (3, 4)
+    assert demo.load()["table"].shape == (3, 4)
+    assert len(demo.calls) == 2, "rebuilt once, then read from the repaired copy"
 
 
-def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
+def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 demo: Demo) -> None:
     monkeypatch.setenv("PROPSCAN_CACHE_DIR", "off")
     assert cache_dir() is None
-    calls: list[int] = []
-    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
+    assert demo.load()["table"].shape == (3, 4)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(blocker / "cache"))
-    assert cached_arrays("demo", [src], _counting_build(calls))["table"].shape == (3, 4)
-    assert cached_file("x.bin", [src], "", lambda p: p.write_bytes(b"x")) is None
-    assert len(calls) == 2
+    assert demo.load()["table"].shape == (3, 4)
+    assert cached_file("x.bin", [demo.src], "", lambda p: p.write_bytes(b"x")) is None
+    assert len(demo.calls) == 2
 
 
 def test_cached_file_is_built_once_and_a_failed_build_means_no_cache(cache: Path, tmp_path: Path) -> None:
@@ -211,10 +214,8 @@ def test_cli_help_lists_every_command_and_each_command_parses_alone() -> None:
     assert set(COMMANDS) >= {"analyze", "ingest"}
 
 
-def test_cli_cache_shows_and_clears(cache: Path, tmp_path: Path) -> None:
-    src = tmp_path / "model.bin"
-    src.write_bytes(b"v1")
-    cached_arrays("demo", [src], _counting_build([]))
+def test_cli_cache_shows_and_clears(cache: Path, demo: Demo) -> None:
+    demo.load()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PROPSCAN_CACHE_DIR=str(cache))
     run = [sys.executable, "-m", "propscan", "cache"]
     shown = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout
