@@ -388,3 +388,53 @@ def test_span_table_gives_line_and_offsets() -> None:
     assert f"line 1, chars {start}–{start + 6}" in table
     start = a.text.index("corrupt elite")
     assert f"line 3, chars {start}–{start + len('corrupt elite')}" in table
+
+
+class TextNodes(HTMLParser):
+    """Every text node outside <script> and <style>: what a reader sees."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._skip = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data)
+
+
+JSONISH = re.compile(r'[{\[]\s*"[^"]*"\s*:')  # the start of a JSON object as it would appear in page text
+
+
+def test_profile_techniques_are_a_table_not_raw_json() -> None:
+    """The issue-14 layout bug: the nested techniques profile was printed as one JSON string."""
+    from propscan.classify.profile import build_profile
+
+    a = overlapping()
+    a.profile = build_profile(a)
+    a.frames = {"Security_and_defense": 0.6}
+    a.profile["frames_chosen"] = ["Security_and_defense"]
+    page = render_article(a)
+    texts = TextNodes(page).texts
+    assert not [t for t in texts if JSONISH.search(t)], "a text node holds JSON"
+    table = page[page.index('class="ps-table ps-ptable"'):]
+    table = table[:table.index("</table>")]
+    for label in ("Loaded language", "Name calling / labeling", "Doubt", "Manipulative wording"):
+        assert label in table
+    assert '<td class="ps-num">2</td>' in table  # Loaded_Language: two instances
+    assert "per 1,000 words" in table and "Strongest passages" in page and "Frames chosen:" in page
+    assert "How the score is computed" in page
+
+
+def test_profile_values_too_deep_are_summarised_not_dumped() -> None:
+    a = overlapping()
+    a.profile = {"score": 10, "odd": {"a": {"b": {"c": 1}}}}
+    texts = TextNodes(render_article(a)).texts
+    assert not [t for t in texts if JSONISH.search(t) or "{" in t]

@@ -187,7 +187,9 @@ def _value(v: Any, depth: int = 0) -> str:
         return ", ".join(items) + (" …" if len(v) > 40 else "") if items else "—"
     if v is None:
         return "—"
-    return esc(json.dumps(v, ensure_ascii=False, default=str)[:300])
+    if isinstance(v, (dict, list, tuple)):  # too deep to lay out: say how much, never dump JSON into the page
+        return esc(f"({len(v)} entries)")
+    return esc(str(v)[:300])
 
 
 def _humanise(key: Any) -> str:
@@ -205,6 +207,93 @@ def _bars(values: dict[str, float], limit: int = 12) -> str:
     return f'<ul class="ps-bars">{"".join(rows)}</ul>'
 
 
+PROFILE_SHOWN = ("words", "paragraphs", "paragraphs_with_techniques", "instance_unit", "technique_instances",
+                 "density_per_1000_words", "density_per_paragraph", "techniques", "categories", "frames_chosen",
+                 "score_definition", "evidence")
+
+
+def _rate_row(cls: str, name: str, label: str, row: Any, top: float) -> str:
+    """One row of the profile table: swatch and name, count, rate per 1,000 words with a bar."""
+    row = row if isinstance(row, dict) else {"count": row}
+    count, per_k = row.get("count", 0), row.get("per_1000_words")
+    bar = ""
+    if isinstance(per_k, (int, float)) and top > 0:
+        bar = f'<meter min="0" max="{top:.4g}" value="{float(per_k):.4g}" aria-hidden="true"></meter>'
+    per_k_s = f"{float(per_k):.1f}" if isinstance(per_k, (int, float)) else ""
+    definition = TECHNIQUES[name].definition if name in TECHNIQUES else (
+        CATEGORIES[name].description if name in CATEGORIES else "")
+    return (f'<tr class="{cls}"><th scope="row" title="{esc(definition)}"><span class="ps-sw"></span>'
+            f'{esc(label)}</th><td class="ps-num">{esc(count)}</td><td class="ps-num">{esc(per_k_s)}</td>'
+            f'<td class="ps-barcell">{bar}</td></tr>')
+
+
+def _profile_body(profile: dict[str, Any], h: int) -> str:
+    """The profile as a sentence, a table by category and technique, and its strongest passages.
+
+    Why a layout of its own: the generic key/value rendering printed the nested
+    technique table as one long JSON string (a box ~15,000 px tall).
+    """
+    out: list[str] = []
+    n, words = profile.get("technique_instances"), profile.get("words")
+    if isinstance(n, int) and isinstance(words, int):
+        unit = "paragraph labels" if profile.get("instance_unit") == "paragraph_labels" else "technique spans"
+        density = profile.get("density_per_1000_words")
+        rate = f": <b>{float(density):.1f}</b> per 1,000 words" if isinstance(density, (int, float)) else ""
+        used = profile.get("paragraphs_with_techniques")
+        pars = (f"; {esc(used)} of {esc(profile.get('paragraphs', '?'))} paragraphs use a technique"
+                if used is not None else "")
+        out.append(f'<p class="ps-psum"><b>{n}</b> {unit} in {words:,} words{rate}{pars}.</p>')
+    techniques = profile.get("techniques") if isinstance(profile.get("techniques"), dict) else {}
+    categories = profile.get("categories") if isinstance(profile.get("categories"), dict) else {}
+    if techniques:
+        def per_k(row: Any) -> float:
+            v = row.get("per_1000_words") if isinstance(row, dict) else None
+            return float(v) if isinstance(v, (int, float)) else 0.0
+
+        top = max([per_k(r) for r in [*techniques.values(), *categories.values()]] + [0.0])
+        by_cat: dict[str, list[str]] = {}
+        for t in techniques:
+            by_cat.setdefault(TECHNIQUES[t].category if t in TECHNIQUES else OTHER, []).append(t)
+        rows = []
+        for cat in sorted(by_cat, key=lambda c: (-per_k(categories.get(c, {})), c)):
+            label = CATEGORIES[cat].label if cat in CATEGORIES else "Unknown category"
+            if cat in categories:
+                rows.append(_rate_row(f"ps-pcat cat-{cat}", cat, label, categories[cat], top))
+            rows.extend(_rate_row(f"ps-ptech tc-{_key(t)}", t, _label(_key(t), "2023") if t in TECHNIQUES else t,
+                                  techniques[t], top) for t in by_cat[cat])
+        out.append('<div class="ps-wrap"><table class="ps-table ps-ptable"><caption class="ps-muted">Techniques '
+                   'by category: instances and instances per 1,000 words</caption><thead><tr><th scope="col">'
+                   'Category / technique</th><th scope="col" class="ps-num">Count</th><th scope="col" '
+                   'class="ps-num">per 1,000 words</th><th scope="col"><span class="ps-sr">rate</span></th></tr>'
+                   f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+    frames = profile.get("frames_chosen")
+    if isinstance(frames, list) and frames:
+        out.append(f'<p class="ps-pframes"><b>Frames chosen:</b> {esc(", ".join(_humanise(f) for f in frames))}</p>')
+    evidence = profile.get("evidence")
+    if isinstance(evidence, list) and evidence:
+        items = []
+        for e in evidence[:5]:
+            if not isinstance(e, dict):
+                continue
+            k = _key(str(e.get("technique", "")))
+            score = e.get("score")
+            score_s = f' <span class="ps-muted">{esc(_fmt_score(float(score)))}</span>' if isinstance(
+                score, (int, float)) else ""
+            items.append(f'<li>{_chip(k, "2023")}{score_s} <q>{esc(str(e.get("text", ""))[:300])}</q></li>')
+        if items:
+            out.append(f'<h{h} class="ps-ph">Strongest passages</h{h}><ul class="ps-evidence">{"".join(items)}</ul>')
+    definition = profile.get("score_definition")
+    if isinstance(definition, str) and definition:
+        out.append(f'<details class="ps-def"><summary>How the score is computed</summary><p>{esc(definition)}</p>'
+                   "</details>")
+    rest = {k: v for k, v in profile.items() if k not in PROFILE_SHOWN and (isinstance(v, (str, int, float, bool)) or (
+        isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v)))}
+    if rest:
+        out.append(_value(rest))
+    return "".join(out)
+
+
+
 def _extra(analysis: Analysis, h: int) -> str:
     """Genre, frames and persuasion profile, each when present."""
     parts: list[str] = []
@@ -217,7 +306,7 @@ def _extra(analysis: Analysis, h: int) -> str:
                      f'<meter min="0" max="100" value="{min(max(float(score), 0.0), 100.0):.1f}"'
                      f' aria-label="persuasion score"></meter>')
         if profile:
-            body += _value(profile)
+            body += _profile_body(profile, h + 1)
         parts.append(f'<section class="ps-profile"><h{h}>Persuasion profile</h{h}>{body}</section>')
     if analysis.genre:
         parts.append(f'<section class="ps-genre"><h{h}>Genre</h{h}>{_bars(analysis.genre)}</section>')
