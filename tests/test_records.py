@@ -33,7 +33,7 @@ def test_jsonl_records_with_the_usual_field_names(tmp_path):
     assert a.source == "https://www.example.org/x"
     assert [a.text[p.start:p.end] for p in a.paragraphs][0] == "Leaders meet"  # title is paragraph 1
     b = arts[1]
-    assert b.meta == {"date": 1700000000, "outlet": "Daily"}
+    assert b.meta == {"date": 1700000000, "outlet": "Daily", "outlet_source": "column"}
     assert b.language == "en"
 
 
@@ -80,8 +80,8 @@ def test_csv_with_auto_detected_columns(tmp_path):
     arts = read_csv(p)
     assert [a.id for a in arts] == ["1", "2"]
     assert arts[0].text == "First\n\nLine one\nline two, with comma"
-    assert arts[0].meta == {"date": "2024-01-05", "outlet": "A"}
-    assert arts[1].meta == {"outlet": "B"}
+    assert arts[0].meta == {"date": "2024-01-05", "outlet": "A", "outlet_source": "column"}
+    assert arts[1].meta == {"outlet": "B", "outlet_source": "column"}
     assert arts[0].source == f"{p}#1"
 
 

@@ -81,16 +81,21 @@ def test_add_many_reports_what_was_new(store):
     assert result[1][0] == result[2][0]
 
 
-def test_outlet_comes_from_meta_then_url_then_folder(store):
+def test_outlet_comes_from_meta_then_byline_then_url_never_the_folder(store):
     text = "T\n\nbody one"
     i1 = store.add(make("1", text, outlet="The Outlet"))
     art = Article(id="2", text=text + " two", source="/data/feeds/x.html", meta={"url": "https://www.example.org/a/b"})
     i2 = store.add(Analysis(article=art))
     i3 = store.add(Analysis(article=Article(id="3", text=text + " three", source="/data/feedsite/x.txt")))
-    assert store.info(i1)["outlet"] == "The Outlet"
-    assert store.info(i2)["outlet"] == "example.org"
+    signed = "Rockets hit the port\n\nBy: Anna Jaunger, Inside Syria Media Center |\n\nThe port was hit at dawn."
+    i4 = store.add(Analysis(article=Article(id="4", text=signed, source="/data/samples/4.txt",
+                                            meta={"url": "https://mirror.example.net/4"})))
+    footer = "Troops advance\n\nThe army moved north.\nFollow the latest developments by reading Inside Syria Media Center."
+    i5 = store.add(Analysis(article=Article(id="5", text=footer, source="/data/samples/5.txt")))
+    got = {i: (store.info(i)["outlet"], store.info(i)["outlet_source"]) for i in (i1, i2, i3, i4, i5)}
+    assert got == {i1: ("The Outlet", "meta"), i2: ("example.org", "url"), i3: ("unknown", "unknown"),
+                   i4: ("Inside Syria Media Center", "byline"), i5: ("Inside Syria Media Center", "byline")}
     assert store.info(i2)["url"] == "https://www.example.org/a/b"
-    assert store.info(i3)["outlet"] == "feedsite"
 
 
 def test_search_filters_and_pages(store):

@@ -1,32 +1,49 @@
-"""Stories: articles about the same event, grouped by what they say and when.
+"""Stories: articles about the same event or development, grouped by what they say and when.
 
-Each article's title and lede are embedded with the shared MiniLM encoder
-(``propscan.embed``, ONNX). An article joins the story whose centroid is most
-similar (cosine >= ``threshold``) among the stories active within
-``window_days`` of its date; otherwise it starts a new story. Undated
-articles are compared with the undated stories. A near-duplicate joins its
-original's story. Assignment is incremental and in id order, so ingesting
-more articles extends stories without recomputing old ones, and only the
-stories near an article's date are loaded, whatever the corpus size.
+Recipe (measured in docs/corpus.md). Each article's title and lede are
+embedded with the shared MiniLM encoder (``propscan.embed``, ONNX). Two
+articles are *linked* when their cosine similarity clears a threshold that
+rises with the time between them::
+
+    cos(a, b) >= THRESHOLD + DECAY * log2(1 + days_apart / SCALE_DAYS)
+
+so the same day needs 0.60, a month apart 0.62, a year 0.67, three years
+0.70: a story told over months holds together, while only close matches
+bridge years. An undated article counts as ``UNDATED_DAYS`` away from every
+other article. A near-duplicate is always linked to its original. A story is
+a connected component of these links.
+
+Because a component does not depend on the order in which its links were
+found, the stories are the same whatever the ingest order, the batch size,
+or an interruption and resume (issue 15, defect 16): each new article is
+compared with every stored article within ``MAX_GAP_DAYS`` (and the undated
+ones), joins the story of any linked article and merges the stories it
+bridges into the oldest one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+import math
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypedDict
 
 import numpy as np
 import sqlalchemy as sa
 
-from ..store.schema import articles, embeddings, stories
+from ..errors import InputError
+from ..store.schema import articles, duplicates, embeddings, stories, techniques
 
 if TYPE_CHECKING:
     from ..store import Store
 
-THRESHOLD = 0.6  # samples of one event from five outlets score 0.55-0.81 pairwise; unrelated news ~0.2
-WINDOW_DAYS = 3
+THRESHOLD = 0.6  # same-day links: samples of one event from five outlets score 0.55-0.81 pairwise; unrelated ~0.2
+DECAY = 0.02  # added to the threshold per doubling of (1 + days apart / SCALE_DAYS)
+SCALE_DAYS = 30.0
+UNDATED_DAYS = 30.0  # an undated article is taken to be this far from any other
+MAX_GAP_DAYS = 5 * 365  # never compared further apart (keeps each lookup bounded)
 LEDE_CHARS = 600
+CHUNK = 20000  # stored vectors compared per numpy product
 
 
 def lede(text: str, chars: int = LEDE_CHARS) -> str:
@@ -47,158 +64,250 @@ def default_embedder() -> Any | None:
         return None
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v
+def required_similarity(days_apart: float | None, threshold: float = THRESHOLD, decay: float = DECAY) -> float:
+    """The cosine two articles this many days apart need to be linked (None: one is undated)."""
+    days = UNDATED_DAYS if days_apart is None else abs(float(days_apart))
+    return threshold + decay * math.log2(1.0 + days / SCALE_DAYS)
 
 
-class _Story:
-    __slots__ = ("id", "title", "first", "last", "n", "centroid", "dirty")
+def _candidates(conn: sa.Connection, d: dt.date | None, exclude: int) -> Iterator[tuple[np.ndarray, np.ndarray,
+                                                                                          np.ndarray]]:
+    """Stored (ids, day numbers or -1, vectors) that can be linked to an article of date ``d``, in chunks."""
+    q = (sa.select(embeddings.c.article, articles.c.date, embeddings.c.vector)
+         .join(articles, articles.c.id == embeddings.c.article).where(embeddings.c.article != exclude))
+    if d is not None:
+        gap = dt.timedelta(days=MAX_GAP_DAYS)
+        q = q.where(sa.or_(articles.c.date.is_(None), articles.c.date.between(d - gap, d + gap)))
+    ids: list[int] = []
+    days: list[int] = []
+    vecs: list[np.ndarray] = []
+    for pk, date, raw in conn.execute(q.order_by(embeddings.c.article)):
+        ids.append(int(pk))
+        days.append(date.toordinal() if date is not None else -1)
+        vecs.append(np.frombuffer(raw, dtype=np.float32))
+        if len(ids) >= CHUNK:
+            yield np.asarray(ids), np.asarray(days), np.stack(vecs)
+            ids, days, vecs = [], [], []
+    if ids:
+        yield np.asarray(ids), np.asarray(days), np.stack(vecs)
 
-    def __init__(self, id: int | None, title: str, first: dt.date | None, last: dt.date | None, n: int,
-                 centroid: np.ndarray) -> None:
-        self.id, self.title, self.first, self.last, self.n = id, title, first, last, n
-        self.centroid = centroid
-        self.dirty = False
 
-    def near(self, d: dt.date | None, window: dt.timedelta) -> bool:
-        if d is None or self.first is None:
-            return d is None and self.first is None
-        return self.first - window <= d <= self.last + window
+def linked(conn: sa.Connection, pk: int, d: dt.date | None, v: np.ndarray, threshold: float = THRESHOLD,
+           decay: float = DECAY) -> set[int]:
+    """Stored articles linked to article ``pk`` (date ``d``, embedding ``v``): close enough for their gap,
+    or near-duplicates of it."""
+    out: set[int] = set()
+    for ids, days, vecs in _candidates(conn, d, pk):
+        if vecs.shape[1] != v.shape[0]:
+            continue  # vectors of another encoder
+        sims = vecs @ v
+        gaps = np.full(len(ids), UNDATED_DAYS) if d is None else \
+            np.where(days < 0, UNDATED_DAYS, np.abs(days - d.toordinal())).astype(np.float64)
+        need = threshold + decay * np.log2(1.0 + gaps / SCALE_DAYS)
+        out.update(int(i) for i in ids[sims >= need])
+    a, b = duplicates.c.article, duplicates.c.other
+    for x, y in conn.execute(sa.select(a, b).where(sa.or_(a == pk, b == pk))):
+        out.add(int(y) if int(x) == pk else int(x))
+    out.discard(pk)
+    return out
 
 
 def assign_pending(store: "Store", embedder: Any | None = None, threshold: float = THRESHOLD,
-                   window_days: int = WINDOW_DAYS, batch: int = 256,
+                   decay: float = DECAY, batch: int = 256,
                    embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None) -> int:
-    """Give every stored article without a story one (in id order); returns how many were assigned.
+    """Give every stored article without a story one; returns how many were assigned.
 
-    Runs after de-duplication so a near-duplicate can follow its original.
-    Returns 0 without doing anything when no encoder is available.
+    Runs after de-duplication so a near-duplicate is linked to its original.
+    Returns 0 without doing anything when no encoder is available (and none
+    is needed for articles whose embedding is stored already).
     """
+    model = "custom"
     if embed_fn is None:
         embedder = embedder or default_embedder()
-        if embedder is None:
-            return 0
-        embed_fn = embedder.embed
-        model = getattr(embedder, "version", "encoder")
+        if embedder is not None:
+            embed_fn = embedder.embed
+            model = getattr(embedder, "version", "encoder")
     else:
         model = getattr(embed_fn, "version", "custom")
-    window = dt.timedelta(days=window_days)
     done = 0
     while True:
         with store.engine.begin() as conn:
-            rows = conn.execute(sa.select(articles.c.id, articles.c.date, articles.c.title, articles.c.dup_of,
-                                          articles.c.analysis)
+            rows = conn.execute(sa.select(articles.c.id, articles.c.date, articles.c.analysis,
+                                          embeddings.c.vector)
+                                .outerjoin(embeddings, embeddings.c.article == articles.c.id)
                                 .where(articles.c.story_id.is_(None), articles.c.dedup_done.is_(True))
                                 .order_by(articles.c.id).limit(batch)).all()
             if not rows:
                 return done
-            vecs = np.asarray(embed_fn([lede(json.loads(r.analysis)["article"]["text"]) for r in rows]),
-                              dtype=np.float32)
-            pool = _load_stories(conn, [r.date for r in rows], window)
-            for r, v in zip(rows, vecs):
-                story = None
-                if r.dup_of is not None:
-                    sid = conn.execute(sa.select(articles.c.story_id).where(articles.c.id == r.dup_of)).scalar()
-                    story = next((s for s in pool if s.id == sid), None) if sid is not None else None
-                    if story is None and sid is not None:
-                        story = _load_one(conn, sid)
-                        if story is not None:
-                            pool.append(story)
-                if story is None:
-                    near = [s for s in pool if s.near(r.date, window)]
-                    if near:
-                        sims = np.stack([_unit(s.centroid) for s in near]) @ v
-                        best = int(np.argmax(sims))
-                        if sims[best] >= threshold:
-                            story = near[best]
-                if story is None:
-                    story = _Story(None, r.title, r.date, r.date, 0, np.zeros_like(v))
-                    story.id = int(conn.execute(stories.insert().values(
-                        title=r.title or "", first_date=r.date, last_date=r.date, n_articles=0,
-                        centroid=story.centroid.tobytes()).returning(stories.c.id)).scalar_one())
-                    pool.append(story)
-                story.centroid = story.centroid + v
-                story.n += 1
-                if r.date is not None:
-                    story.first = min(story.first or r.date, r.date)
-                    story.last = max(story.last or r.date, r.date)
-                story.dirty = True
-                conn.execute(embeddings.insert().values(article=int(r.id), model=model,
-                                                        vector=np.asarray(v, np.float32).tobytes()))
-                conn.execute(articles.update().where(articles.c.id == r.id).values(story_id=story.id))
-            for s in pool:
-                if s.dirty:
-                    conn.execute(stories.update().where(stories.c.id == s.id).values(
-                        first_date=s.first, last_date=s.last, n_articles=s.n,
-                        centroid=s.centroid.astype(np.float32).tobytes()))
+            missing = [r for r in rows if r.vector is None]
+            if missing and embed_fn is None:
+                rows = [r for r in rows if r.vector is not None]
+                if not rows:
+                    return done
+                missing = []
+            vec: dict[int, np.ndarray] = {int(r.id): np.frombuffer(r.vector, dtype=np.float32)
+                                          for r in rows if r.vector is not None}
+            if missing:
+                got = np.asarray(embed_fn([lede(json.loads(r.analysis)["article"]["text"]) for r in missing]),
+                                 dtype=np.float32)
+                for r, v in zip(missing, got):
+                    vec[int(r.id)] = v
+                    conn.execute(embeddings.insert().values(article=int(r.id), model=model,
+                                                            vector=np.asarray(v, np.float32).tobytes()))
+            for r in rows:  # every vector of the batch is stored first: links within the batch are found too
+                _join(conn, int(r.id), r.date, vec[int(r.id)], threshold, decay)
             done += len(rows)
 
 
-def _story(row: Any) -> _Story:
-    return _Story(int(row.id), row.title, row.first_date, row.last_date, int(row.n_articles),
-                  np.frombuffer(row.centroid, dtype=np.float32).copy())
+def _join(conn: sa.Connection, pk: int, d: dt.date | None, v: np.ndarray, threshold: float, decay: float) -> None:
+    """Put article ``pk`` into the story of the articles it is linked to, merging the stories it bridges."""
+    near = linked(conn, pk, d, v, threshold, decay)
+    sids = sorted({int(s) for s in conn.execute(sa.select(articles.c.story_id).where(
+        articles.c.id.in_(near), articles.c.story_id.is_not(None))).scalars()}) if near else []
+    if sids:
+        target = sids[0]
+        if sids[1:]:
+            conn.execute(articles.update().where(articles.c.story_id.in_(sids[1:])).values(story_id=target))
+            conn.execute(stories.delete().where(stories.c.id.in_(sids[1:])))
+    else:
+        target = int(conn.execute(stories.insert().values(
+            title="", first_date=d, last_date=d, n_articles=0,
+            centroid=np.zeros(len(v), np.float32).tobytes()).returning(stories.c.id)).scalar_one())
+    conn.execute(articles.update().where(articles.c.id == pk).values(story_id=target))
+    refresh_story(conn, target)
 
 
-def _load_one(conn: sa.Connection, sid: int) -> _Story | None:
-    row = conn.execute(sa.select(stories).where(stories.c.id == sid)).first()
-    return _story(row) if row is not None else None
+def refresh_story(conn: sa.Connection, sid: int) -> None:
+    """Recompute a story's title (its earliest article's), dates, size and centroid from its members;
+    a story left without members is removed."""
+    members = conn.execute(sa.select(articles.c.id, articles.c.title, articles.c.date)
+                           .where(articles.c.story_id == sid)
+                           .order_by(articles.c.date.asc().nullslast(), articles.c.id)).all()
+    if not members:
+        conn.execute(stories.delete().where(stories.c.id == sid))
+        return
+    dates = [m.date for m in members if m.date is not None]
+    vecs = [np.frombuffer(raw, dtype=np.float32) for raw in conn.execute(
+        sa.select(embeddings.c.vector).where(embeddings.c.article.in_([m.id for m in members]))).scalars()]
+    centroid = np.sum(vecs, axis=0).astype(np.float32) if vecs else np.zeros(1, np.float32)
+    conn.execute(stories.update().where(stories.c.id == sid).values(
+        title=members[0].title or "", first_date=min(dates) if dates else None,
+        last_date=max(dates) if dates else None, n_articles=len(members), centroid=centroid.tobytes()))
 
 
-def _load_stories(conn: sa.Connection, dates: list[dt.date | None], window: dt.timedelta) -> list[_Story]:
-    """Stories that can take any of these articles: active near their dates, or undated ones."""
-    known = [d for d in dates if d is not None]
-    cond = []
-    if known:
-        lo, hi = min(known) - window, max(known) + window
-        cond.append(sa.and_(stories.c.last_date >= lo, stories.c.first_date <= hi))
-    if any(d is None for d in dates):
-        cond.append(stories.c.first_date.is_(None))
-    if not cond:
-        return []
-    return [_story(r) for r in conn.execute(sa.select(stories).where(sa.or_(*cond)).order_by(stories.c.id))]
+def regroup(conn: sa.Connection, sid: int) -> None:
+    """Dissolve a story so that its remaining members are grouped again (after one of them was deleted
+    or re-dated: the links it made may have been what held the story together)."""
+    conn.execute(articles.update().where(articles.c.story_id == sid).values(story_id=None))
+    conn.execute(stories.delete().where(stories.c.id == sid))
 
 
-def story_list(store: "Store", min_articles: int = 1, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Stories, largest first: id, title, dates, number of articles and of outlets."""
+# -- reading ----------------------------------------------------------------------------------------
+class StorySummary(TypedDict):
+    id: int
+    title: str
+    first_date: str | None
+    last_date: str | None
+    n_articles: int
+    n_outlets: int
+    outlets: list[str]
+
+
+def _story_filter(outlet: str | None = None, date_from: Any = None, date_to: Any = None,
+                  technique: str | None = None, min_size: int | None = None,
+                  max_size: int | None = None) -> list[Any]:
+    from ..store.facts import parse_date
+    from ..taxonomy import normalise
+
+    cond: list[Any] = []
+    if outlet:
+        cond.append(sa.exists().where(articles.c.story_id == stories.c.id, articles.c.outlet == outlet))
+    for name, value, op in (("date_from", date_from, "ge"), ("date_to", date_to, "le")):
+        if value:
+            d = parse_date(value)
+            if d is None:
+                raise InputError(name, f"not a date: {value!r}")
+            # a story overlaps the range
+            cond.append(stories.c.last_date >= d if op == "ge" else stories.c.first_date <= d)
+    if technique:
+        try:
+            tech = normalise(technique)
+        except KeyError:
+            raise InputError("technique", f"unknown technique {technique!r}") from None
+        cond.append(sa.exists().where(articles.c.story_id == stories.c.id, techniques.c.article == articles.c.id,
+                                      techniques.c.technique == tech))
+    if min_size:
+        cond.append(stories.c.n_articles >= int(min_size))
+    if max_size:
+        cond.append(stories.c.n_articles <= int(max_size))
+    return cond
+
+
+def story_list(store: "Store", min_articles: int = 1, limit: int = 100, offset: int = 0, *,
+               outlet: str | None = None, date_from: Any = None, date_to: Any = None, technique: str | None = None,
+               min_size: int | None = None, max_size: int | None = None) -> list[StorySummary]:
+    """Stories, largest first, with the filters of the story list page."""
+    cond = _story_filter(outlet, date_from, date_to, technique, max(min_articles or 1, min_size or 1), max_size)
     n_outlets = (sa.select(articles.c.story_id, sa.func.count(sa.distinct(articles.c.outlet)).label("n_outlets"))
                  .where(articles.c.story_id.is_not(None)).group_by(articles.c.story_id).subquery())
     q = (sa.select(stories.c.id, stories.c.title, stories.c.first_date, stories.c.last_date, stories.c.n_articles,
                    n_outlets.c.n_outlets)
-         .join(n_outlets, n_outlets.c.story_id == stories.c.id)
-         .where(stories.c.n_articles >= min_articles)
+         .join(n_outlets, n_outlets.c.story_id == stories.c.id).where(*cond)
          .order_by(stories.c.n_articles.desc(), n_outlets.c.n_outlets.desc(), stories.c.id)
-         .offset(offset).limit(limit))
+         .offset(max(0, int(offset))).limit(max(0, min(int(limit), 1000))))
     with store.engine.connect() as conn:
-        return [{"id": int(r.id), "title": r.title, "first_date": _iso(r.first_date), "last_date": _iso(r.last_date),
-                 "n_articles": int(r.n_articles), "n_outlets": int(r.n_outlets)} for r in conn.execute(q)]
+        rows = conn.execute(q).all()
+        names: dict[int, list[str]] = {}
+        if rows:
+            for sid, o in conn.execute(sa.select(articles.c.story_id, articles.c.outlet).distinct()
+                                       .where(articles.c.story_id.in_([r.id for r in rows]))
+                                       .order_by(articles.c.story_id, articles.c.outlet)):
+                names.setdefault(int(sid), []).append(o)
+    return [StorySummary(id=int(r.id), title=r.title, first_date=_iso(r.first_date), last_date=_iso(r.last_date),
+                         n_articles=int(r.n_articles), n_outlets=int(r.n_outlets), outlets=names.get(int(r.id), []))
+            for r in rows]
+
+
+def count_stories(store: "Store", min_articles: int = 1, **filters: Any) -> int:
+    """How many stories ``story_list`` would page through with these filters."""
+    filters["min_size"] = max(min_articles or 1, filters.get("min_size") or 1)
+    q = sa.select(sa.func.count()).select_from(stories).where(*_story_filter(**filters))
+    with store.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
 
 
 def _iso(d: Any) -> str | None:
     return d.isoformat() if d is not None else None
 
 
+def _per_1000(counts: dict[str, int], words: int) -> dict[str, float]:
+    return {k: round(1000.0 * n / words, 3) if words else 0.0
+            for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
 def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
-    """One story's articles by outlet, each with its technique profile, genre and frames, side by side."""
-    from ..store.schema import frames, techniques
+    """One story's articles by outlet, each outlet's technique profile per 1,000 words, what one outlet
+    uses that the others do not, and a timeline."""
+    from ..store.schema import frames
 
     with store.engine.connect() as conn:
         s = conn.execute(sa.select(stories).where(stories.c.id == int(story_id))).first()
         if s is None:
             return None
-        rows = conn.execute(sa.select(articles.c.id, articles.c.title, articles.c.outlet, articles.c.date,
-                                      articles.c.genre, articles.c.n_spans, articles.c.score, articles.c.url,
-                                      articles.c.language, articles.c.dup_of, articles.c.n_paragraphs,
-                                      articles.c.n_flagged_paragraphs)
+        rows = conn.execute(sa.select(articles.c.id, articles.c.title, articles.c.outlet, articles.c.outlet_source,
+                                      articles.c.date, articles.c.genre, articles.c.n_spans, articles.c.score,
+                                      articles.c.url, articles.c.language, articles.c.dup_of,
+                                      articles.c.n_paragraphs, articles.c.n_flagged_paragraphs, articles.c.n_words)
                             .where(articles.c.story_id == s.id)
                             .order_by(articles.c.outlet, articles.c.date.asc().nullslast(), articles.c.id)).all()
         ids = [r.id for r in rows]
         techs: dict[int, dict[str, int]] = {}
         cats: dict[int, dict[str, int]] = {}
         for t in conn.execute(sa.select(techniques).where(techniques.c.article.in_(ids))):
-            techs.setdefault(t.article, {})[t.technique] = int(t.n_spans or t.n_paragraphs)
+            n = int(t.n_spans or t.n_paragraphs)
+            techs.setdefault(t.article, {})[t.technique] = n
             cats.setdefault(t.article, {})
-            cats[t.article][t.category] = cats[t.article].get(t.category, 0) + int(t.n_spans or t.n_paragraphs)
+            cats[t.article][t.category] = cats[t.article].get(t.category, 0) + n
         frs: dict[int, list[str]] = {}
         for f in conn.execute(sa.select(frames).where(frames.c.article.in_(ids)).order_by(frames.c.score.desc())):
             frs.setdefault(f.article, []).append(f.frame)
@@ -206,12 +315,46 @@ def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
     for r in rows:
         by_outlet.setdefault(r.outlet, []).append({
             "id": int(r.id), "title": r.title, "date": _iso(r.date), "url": r.url, "language": r.language,
-            "genre": r.genre, "n_spans": int(r.n_spans), "score": r.score, "duplicate_of": r.dup_of,
+            "genre": r.genre, "n_spans": int(r.n_spans), "n_words": int(r.n_words or 0), "score": r.score,
+            "duplicate_of": r.dup_of, "outlet_source": r.outlet_source,
             "flagged_paragraphs": f"{r.n_flagged_paragraphs}/{r.n_paragraphs}",
             "techniques": dict(sorted(techs.get(r.id, {}).items(), key=lambda kv: (-kv[1], kv[0]))),
             "categories": dict(sorted(cats.get(r.id, {}).items(), key=lambda kv: (-kv[1], kv[0]))),
             "frames": frs.get(r.id, []),
         })
+    profiles = []
+    for outlet, arts in by_outlet.items():
+        words = sum(a["n_words"] for a in arts)
+        span_counts: dict[str, int] = {}
+        cat_counts: dict[str, int] = {}
+        genres: dict[str, int] = {}
+        frame_counts: dict[str, int] = {}
+        for a in arts:
+            for t, n in a["techniques"].items():
+                span_counts[t] = span_counts.get(t, 0) + n
+            for c, n in a["categories"].items():
+                cat_counts[c] = cat_counts.get(c, 0) + n
+            if a["genre"]:
+                genres[a["genre"]] = genres.get(a["genre"], 0) + 1
+            for f in a["frames"]:
+                frame_counts[f] = frame_counts.get(f, 0) + 1
+        scores = [a["score"] for a in arts if a["score"] is not None]
+        profiles.append({"outlet": outlet, "n_articles": len(arts), "n_words": words,
+                         "techniques": _per_1000(span_counts, words), "categories": _per_1000(cat_counts, words),
+                         "span_counts": dict(sorted(span_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+                         "genres": genres, "frames": frame_counts,
+                         "mean_score": round(sum(scores) / len(scores), 2) if scores else None})
+    distinct = {}
+    for p in profiles:
+        others = [q for q in profiles if q is not p]
+        used_t = {t for q in others for t in q["span_counts"]}
+        used_f = {f for q in others for f in q["frames"]}
+        distinct[p["outlet"]] = {"techniques": sorted(set(p["span_counts"]) - used_t) if others else [],
+                                 "frames": sorted(set(p["frames"]) - used_f) if others else []}
+    timeline = sorted(({"date": a["date"], "id": a["id"], "outlet": o, "title": a["title"]}
+                       for o, arts in by_outlet.items() for a in arts if a["date"]),
+                      key=lambda e: (e["date"], e["id"]))
     return {"id": int(s.id), "title": s.title, "first_date": _iso(s.first_date), "last_date": _iso(s.last_date),
             "n_articles": len(rows), "n_outlets": len(by_outlet),
-            "outlets": [{"outlet": o, "articles": arts} for o, arts in by_outlet.items()]}
+            "outlets": [{"outlet": o, "articles": arts} for o, arts in by_outlet.items()],
+            "profiles": profiles, "distinct": distinct, "timeline": timeline}

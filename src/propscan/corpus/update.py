@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 def update(store: "Store", stories: bool = True, embedder: Any | None = None,
            dedup_threshold: float | None = None, story_threshold: float | None = None,
-           window_days: int | None = None) -> dict[str, int]:
+           decay: float | None = None) -> dict[str, int]:
     """Process every stored article not linked yet; safe to rerun after an interruption."""
     from . import dedup
     from . import stories as st
@@ -18,5 +18,5 @@ def update(store: "Store", stories: bool = True, embedder: Any | None = None,
     done = {"deduplicated": dedup.dedup_pending(store, dedup_threshold or dedup.THRESHOLD), "storied": 0}
     if stories:
         done["storied"] = st.assign_pending(store, embedder, story_threshold or st.THRESHOLD,
-                                            window_days if window_days is not None else st.WINDOW_DAYS)
+                                            st.DECAY if decay is None else decay)
     return done

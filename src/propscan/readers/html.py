@@ -123,8 +123,11 @@ def extract(html: str, url: str | None = None) -> tuple[str, list[str], dict[str
             value = getattr(doc, attr, None)
             if value:
                 meta[key] = " ".join(str(value).split())
-        if "outlet" not in meta and getattr(doc, "hostname", None):
+        if "outlet" in meta:
+            meta["outlet_source"] = "site_name"  # og:site_name, the publisher in JSON-LD, <meta name=...>
+        elif getattr(doc, "hostname", None):
             meta["outlet"] = doc.hostname
+            meta["outlet_source"] = "url"
     if not paragraphs:
         try:
             from trafilatura import html2txt

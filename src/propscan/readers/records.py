@@ -96,6 +96,8 @@ def article_from_record(rec: Mapping[str, Any], cols: dict[str, str | None], whe
         if cols[role] and rec.get(cols[role]) not in (None, ""):
             meta[role] = rec[cols[role]] if role == "date" and isinstance(rec[cols[role]], (int, float)) \
                 else _str(rec[cols[role]]).strip()
+    if meta.get("outlet"):
+        meta["outlet_source"] = "column"
     used = {c for c in cols.values() if c}
     for k, v in rec.items():
         if k in used or k in meta or v is None or v == "":

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import re
 from email.utils import parsedate_to_datetime
-from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from ..document import Analysis, Article
 from ..taxonomy import category_of
 
 FRAME_THRESHOLD = 0.5
+_WORD = re.compile(r"\w+")
 _YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 
@@ -45,22 +45,42 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def outlet_of(article: Article) -> str:
-    """``meta["outlet"]``, else the URL's host, else the folder the file came from."""
+UNKNOWN_OUTLET = "unknown"
+# where an outlet can come from, most trusted first; ``meta`` is an outlet set by a caller of the Python API
+OUTLET_SOURCES = ("edited", "flag", "web", "column", "meta", "site_name", "byline", "url", "unknown")
+
+
+def attribution(article: Article) -> tuple[str, str]:
+    """(outlet, where it came from): the article's metadata, else a byline or footer naming the outlet,
+    else the URL's domain, else "unknown" (never the folder a file was saved in)."""
     v = article.meta.get("outlet")
     if isinstance(v, str) and v.strip():
-        return v.strip()[:255]
+        src = article.meta.get("outlet_source")
+        return " ".join(v.split())[:255], (src if src in OUTLET_SOURCES else "meta")
+    from ..readers.meta import outlet_from_text
+
+    named = outlet_from_text(article.raw)
+    if named:
+        return named, "byline"
     url = url_of(article)
     if url:
         host = _host(url)
         if host:
-            return host[:255]
-    src = article.source
-    if src and not src.startswith("<"):
-        parent = PurePath(src).parent.name
-        if parent:
-            return parent[:255]
-    return ""
+            return host[:255], "url"
+    return UNKNOWN_OUTLET, "unknown"
+
+
+def outlet_of(article: Article) -> str:
+    return attribution(article)[0]
+
+
+def search_text(text: str) -> str:
+    """The text ``q`` searches: whitespace collapsed, so a phrase matches across line breaks."""
+    return " ".join(text.split())
+
+
+def n_words(text: str) -> int:
+    return len(_WORD.findall(text))
 
 
 def parse_date(value: Any) -> dt.date | None:

@@ -20,11 +20,16 @@ articles = sa.Table(
     sa.Column("source", sa.Text, nullable=False, default=""),
     sa.Column("url", sa.Text),
     sa.Column("outlet", sa.String(255), nullable=False, default="", index=True),
+    # where the outlet came from: flag, web, column, meta, site_name, byline, url, edited, unknown
+    sa.Column("outlet_source", sa.String(32), nullable=False, default="unknown", server_default="unknown"),
     sa.Column("date", sa.Date, index=True),
     sa.Column("month", sa.String(7), index=True),  # YYYY-MM, for trends
     sa.Column("language", sa.String(16), nullable=False, default="", index=True),
     sa.Column("genre", sa.String(32), nullable=False, default="", index=True),  # top genre
     sa.Column("n_chars", sa.Integer, nullable=False, default=0),
+    sa.Column("n_words", sa.Integer, nullable=False, default=0, server_default="0"),
+    # the text with whitespace collapsed: what ``q`` searches (never the stored JSON)
+    sa.Column("body", sa.Text, nullable=False, default="", server_default=""),
     sa.Column("n_spans", sa.Integer, nullable=False, default=0),
     sa.Column("n_paragraphs", sa.Integer, nullable=False, default=0),
     sa.Column("n_flagged_paragraphs", sa.Integer, nullable=False, default=0),
@@ -110,5 +115,56 @@ feedback = sa.Table(
     sa.Column("new_technique", sa.String(64)),
     sa.Column("model_version", sa.String(255), nullable=False, default=""),
     sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("annotator", sa.String(255), nullable=False, default="", server_default=""),
     sa.Column("created_at", sa.DateTime, nullable=False, index=True),
 )
+
+
+# columns added after the first release: ``migrate`` adds them to an older store and fills them
+ADDED_COLUMNS = {
+    "articles": ("outlet_source", "n_words", "body"),
+    "feedback": ("annotator",),
+}
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring a store made by an older propscan up to this schema (new columns, filled from the JSON)."""
+    insp = sa.inspect(engine)
+    tables = {"articles": articles, "feedback": feedback}
+    missing = {name: [c for c in cols if c not in {col["name"] for col in insp.get_columns(name)}]
+               for name, cols in ADDED_COLUMNS.items() if insp.has_table(name)}
+    if not any(missing.values()):
+        return
+    prep = engine.dialect.identifier_preparer
+    with engine.begin() as conn:
+        for name, cols in missing.items():
+            for c in cols:
+                col = tables[name].c[c]
+                ddl = col.type.compile(dialect=engine.dialect)
+                default = col.server_default.arg if col.server_default is not None else ""
+                literal = default if str(default).isdigit() else "'" + str(default) + "'"
+                conn.execute(sa.text(f"ALTER TABLE {prep.quote(name)} ADD COLUMN {prep.quote(c)} {ddl} "
+                                     f"NOT NULL DEFAULT {literal}"))
+    if "body" in missing.get("articles", ()):
+        backfill(engine)
+
+
+def backfill(engine: sa.Engine, batch: int = 500) -> None:
+    """Fill the search text, word count and outlet source of stored articles from their JSON."""
+    import json
+
+    from .facts import n_words, search_text
+
+    last = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(sa.select(articles.c.id, articles.c.analysis).where(articles.c.id > last)
+                                .order_by(articles.c.id).limit(batch)).all()
+            if not rows:
+                return
+            for pk, raw in rows:
+                d = json.loads(raw)["article"]
+                conn.execute(articles.update().where(articles.c.id == pk).values(
+                    body=search_text(d["text"]), n_words=n_words(d["text"]),
+                    outlet_source=str(d.get("meta", {}).get("outlet_source") or "legacy")[:32]))
+            last = int(rows[-1][0])

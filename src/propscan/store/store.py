@@ -11,20 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
-from ..document import Analysis
+from ..document import Analysis, Article
 from ..errors import InputError, PropscanError
 from ..taxonomy import normalise
 from . import facts
-from .schema import articles, feedback, frames, metadata, techniques
+from .schema import articles, feedback, frames, metadata, migrate, techniques
 
 DEFAULT_DB = "propscan.db"
 FEEDBACK_ACTIONS = ("confirm", "reject", "relabel", "add", "adjust")
-SUMMARY_COLUMNS = ("id", "title", "outlet", "date", "language", "genre", "n_spans", "score")
+SUMMARY_COLUMNS = ("id", "title", "outlet", "outlet_source", "date", "language", "genre", "n_spans", "n_words", "score")
+# metadata that re-ingesting the same text (or curation) may change without a new analysis
+METADATA_COLUMNS = ("title", "url", "outlet", "outlet_source", "date", "month")
+ANNOTATOR_MAX = 255
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -87,6 +91,7 @@ class Store:
         if create:
             try:
                 metadata.create_all(self.engine)
+                migrate(self.engine)
             except sa.exc.OperationalError as e:
                 raise PropscanError(f"--db {self._safe_url()}: cannot open the database "
                                     f"({str(e.orig).strip().splitlines()[0]})") from None
@@ -137,30 +142,103 @@ class Store:
                     except sa.exc.IntegrityError:
                         new_id = None
                 if new_id is None:
-                    old = conn.execute(sa.select(articles.c.id).where(
-                        articles.c.content_hash == row["content_hash"])).scalar_one()
-                    out.append((int(old), False))
+                    old = self._refresh(conn, row)
+                    out.append((old, False))
                     continue
                 self._index(conn, int(new_id), a)
                 out.append((int(new_id), True))
         return out
 
     @staticmethod
-    def _row(a: Analysis, now: dt.datetime) -> dict[str, Any]:
-        art = a.article
+    def _refresh(conn: sa.Connection, row: dict[str, Any]) -> int:
+        """The stored article with this content hash, its metadata updated to what the new reading says.
+
+        An outlet named nowhere ("unknown") never replaces a known one, nor does a missing date replace a date.
+        """
+        old = conn.execute(sa.select(articles.c.id, articles.c.story_id, articles.c.analysis,
+                                     *[articles.c[c] for c in METADATA_COLUMNS])
+                           .where(articles.c.content_hash == row["content_hash"])).mappings().one()
+        new = {c: row[c] for c in METADATA_COLUMNS if row[c] != old[c]}
+        if row["outlet_source"] == "unknown" or (old["outlet_source"] == "edited" and row["outlet_source"] != "flag"):
+            new.pop("outlet", None), new.pop("outlet_source", None)
+        if row["date"] is None:
+            new.pop("date", None), new.pop("month", None)
+        for c in ("title", "url"):
+            if not row[c]:
+                new.pop(c, None)
+        if new:
+            Store._write_metadata(conn, int(old["id"]), old, new)
+        return int(old["id"])
+
+    @staticmethod
+    def _write_metadata(conn: sa.Connection, pk: int, old: Any, new: dict[str, Any]) -> None:
+        """Change indexed metadata and the stored JSON alike; a re-dated article is grouped again."""
+        d = json.loads(old["analysis"])
+        art = d["article"]
+        meta = art.setdefault("meta", {})
+        if "title" in new:
+            art["title"] = new["title"]
+        if "outlet" in new:
+            meta["outlet"], meta["outlet_source"] = new["outlet"], new.get("outlet_source", "edited")
+        if "date" in new:
+            meta["date"] = new["date"].isoformat() if new["date"] else None
+            if meta["date"] is None:
+                meta.pop("date")
+        if "url" in new and new["url"]:
+            meta["url"] = new["url"]
+        new = dict(new, analysis=json.dumps(d, ensure_ascii=False))
+        conn.execute(articles.update().where(articles.c.id == pk).values(**new))
+        if ("date" in new or "title" in new) and old["story_id"] is not None:
+            from ..corpus.stories import refresh_story, regroup
+
+            if "date" in new:  # its links depend on its date
+                regroup(conn, int(old["story_id"]))
+            else:
+                refresh_story(conn, int(old["story_id"]))
+
+    @staticmethod
+    def _meta_row(art: Article) -> dict[str, Any]:
+        """The content hash and the metadata columns of an article."""
         date = facts.date_of(art)
+        outlet, outlet_source = facts.attribution(art)
         return {
             "content_hash": facts.content_hash(art),
-            "article_id": art.id[:512],
             "title": art.title or "",
-            "source": art.source or "",
             "url": facts.url_of(art),
-            "outlet": facts.outlet_of(art),
+            "outlet": outlet,
+            "outlet_source": outlet_source,
             "date": date,
             "month": date.strftime("%Y-%m") if date else None,
+        }
+
+    def refresh_many(self, arts: Sequence[Article]) -> int:
+        """Re-read metadata of articles stored already (same content hash): how many exist.
+
+        ``propscan ingest`` skips stored texts before analysing them; a second
+        ingest with a new outlet, date or title updates the stored row instead.
+        """
+        found = 0
+        with self.engine.begin() as conn:
+            for art in arts:
+                row = self._meta_row(art)
+                if conn.execute(sa.select(articles.c.id).where(
+                        articles.c.content_hash == row["content_hash"])).scalar() is not None:
+                    self._refresh(conn, row)
+                    found += 1
+        return found
+
+    @staticmethod
+    def _row(a: Analysis, now: dt.datetime) -> dict[str, Any]:
+        art = a.article
+        return {
+            **Store._meta_row(art),
+            "article_id": art.id[:512],
+            "source": art.source or "",
             "language": (art.language or "")[:16],
             "genre": facts.top_genre(a)[:32],
             "n_chars": len(art.text),
+            "n_words": facts.n_words(art.text),
+            "body": facts.search_text(art.text),
             "n_spans": len(a.spans),
             "n_paragraphs": len(a.paragraphs),
             "n_flagged_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
@@ -200,7 +278,7 @@ class Store:
 
     def info(self, id: int) -> dict[str, Any] | None:
         """The indexed columns of one article, with its corpus links (duplicate of, story)."""
-        cols = [c for c in articles.c if c.name not in ("analysis", "content_hash")]
+        cols = [c for c in articles.c if c.name not in ("analysis", "content_hash", "body")]
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*cols).where(articles.c.id == int(id))).mappings().first()
         if row is None:
@@ -250,8 +328,7 @@ class Store:
         if story is not None:
             cond.append(articles.c.story_id == int(story))
         if q:
-            pat = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            cond.append(sa.or_(articles.c.title.ilike(pat, escape="\\"), articles.c.analysis.ilike(pat, escape="\\")))
+            cond.extend(query_terms(q))
         where = sa.and_(sa.true(), *cond)
         cols = [articles.c[c] for c in SUMMARY_COLUMNS] + [articles.c.article_id, articles.c.url,
                                                           articles.c.dup_of, articles.c.story_id]
@@ -299,16 +376,110 @@ class Store:
 
         return trends(self, outlets)
 
-    def stories(self, min_articles: int = 2, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def stories(self, min_articles: int = 1, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, Any]]:
+        """Stories, largest first; filters: outlet, date_from, date_to, technique, min_size, max_size."""
         from ..corpus.stories import story_list
 
-        return story_list(self, min_articles, limit, offset)
+        return story_list(self, min_articles, limit, offset, **filters)  # type: ignore[return-value]
+
+    def count_stories(self, min_articles: int = 1, **filters: Any) -> int:
+        from ..corpus.stories import count_stories
+
+        return count_stories(self, min_articles, **filters)
 
     def story(self, story_id: int) -> dict[str, Any] | None:
-        """One story's articles grouped by outlet, with techniques, genre and frames side by side."""
+        """One story's articles grouped by outlet, with profiles per 1,000 words, differences and a timeline."""
         from ..corpus.stories import story_view
 
         return story_view(self, story_id)
+
+    def shared_passages(self, story_id: int, threshold: float | None = None) -> list[dict[str, Any]]:
+        """Claims several outlets of a story make, with offsets into each article (sentence encoder)."""
+        from ..corpus.passages import THRESHOLD, shared_passages
+
+        return shared_passages(self, story_id, THRESHOLD if threshold is None else threshold)  # type: ignore[return-value]
+
+    def compare_outlets(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        """2-5 outlets side by side: rates per 1,000 words and shares of articles, with 95 % intervals."""
+        from ..corpus.profiles import compare_outlets
+
+        return compare_outlets(self, names)  # type: ignore[return-value]
+
+    def link_pending(self) -> dict[str, int]:
+        """Link what is not linked yet: near-duplicates, then stories (when the encoder is there)."""
+        from ..corpus.update import update
+
+        return update(self)
+
+    # -- curation ----------------------------------------------------------
+    def update_article(self, id: int, *, outlet: str | None = None, date: Any = None,
+                       title: str | None = None) -> dict[str, Any] | None:
+        """Correct an article's outlet, date or title (None leaves a field; date "" clears it);
+        returns ``info(id)``, or None when there is no such article."""
+        new: dict[str, Any] = {}
+        if outlet is not None:
+            outlet = " ".join(str(outlet).split())
+            if not outlet:
+                raise InputError("outlet", "an outlet cannot be empty (use \"unknown\")")
+            new.update(outlet=outlet[:255], outlet_source="edited")
+        if title is not None:
+            title = " ".join(str(title).split())
+            if not title:
+                raise InputError("title", "a title cannot be empty")
+            new["title"] = title
+        if date is not None:
+            if date == "":
+                new.update(date=None, month=None)
+            else:
+                d = facts.parse_date(date)
+                if d is None:
+                    raise InputError("date", f"not a date: {date!r}")
+                new.update(date=d, month=d.strftime("%Y-%m"))
+        with self.engine.begin() as conn:
+            old = conn.execute(sa.select(articles.c.id, articles.c.story_id, articles.c.analysis,
+                                         *[articles.c[c] for c in METADATA_COLUMNS])
+                               .where(articles.c.id == int(id))).mappings().first()
+            if old is None:
+                return None
+            new = {k: v for k, v in new.items() if v != old[k]}
+            if new:
+                self._write_metadata(conn, int(id), old, new)
+        if "date" in new:
+            self.link_pending()
+        return self.info(id)
+
+    def delete_article(self, id: int) -> bool:
+        """Remove an article with its feedback, corpus links and embedding; False if there was none.
+
+        Its story is grouped again without it (it may have been what joined two halves), and
+        articles that pointed at it as their original are de-duplicated again.
+        """
+        from ..corpus.stories import regroup
+        from .schema import duplicates, embeddings, lsh_bands, minhashes
+
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(articles.c.id, articles.c.story_id).where(
+                articles.c.id == int(id))).first()
+            if row is None:
+                return False
+            pk = int(row.id)
+            for table, col in ((feedback, feedback.c.article), (techniques, techniques.c.article),
+                               (frames, frames.c.article), (embeddings, embeddings.c.article),
+                               (minhashes, minhashes.c.article), (lsh_bands, lsh_bands.c.article)):
+                conn.execute(table.delete().where(col == pk))
+            conn.execute(duplicates.delete().where(sa.or_(duplicates.c.article == pk, duplicates.c.other == pk)))
+            copies = [int(i) for i in conn.execute(sa.select(articles.c.id).where(articles.c.dup_of == pk)).scalars()]
+            conn.execute(articles.delete().where(articles.c.id == pk))
+            if copies:  # signed and linked again: they find their next original, or none
+                conn.execute(duplicates.delete().where(duplicates.c.article.in_(copies)))
+                conn.execute(lsh_bands.delete().where(lsh_bands.c.article.in_(copies)))
+                conn.execute(minhashes.delete().where(minhashes.c.article.in_(copies)))
+                conn.execute(articles.update().where(articles.c.id.in_(copies)).values(
+                    dup_of=None, repeat=False, dedup_done=False))
+            if row.story_id is not None:
+                regroup(conn, int(row.story_id))
+        self.link_pending()
+        return True
 
     def duplicates(self, id: int) -> list[dict[str, Any]]:
         """Near-duplicates of one article, most similar first."""
@@ -318,7 +489,7 @@ class Store:
 
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,
-                     new_technique: str | None, model_version: str, note: str = "") -> int:
+                     new_technique: str | None, model_version: str, note: str = "", annotator: str = "") -> int:
         """Record a user's verdict on a span (confirm, reject, relabel, add, adjust) for retraining."""
         action = (action or "").strip().lower()
         if action not in FEEDBACK_ACTIONS:
@@ -341,13 +512,20 @@ class Store:
             return int(conn.execute(feedback.insert().values(
                 article=int(article_id), action=action, start=start, end=end, technique=names[0],
                 new_technique=names[1], model_version=model_version or "", note=note or "",
+                annotator=" ".join((annotator or "").split())[:ANNOTATOR_MAX],
                 created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
             ).returning(feedback.c.id)).scalar_one())
 
-    def feedback(self, since: Any = None) -> list[dict[str, Any]]:
+    def article_feedback(self, article_id: int) -> list[dict[str, Any]]:
+        """The corrections of one article, oldest first (who, when, what)."""
+        return self.feedback(article_id=article_id)
+
+    def feedback(self, since: Any = None, article_id: int | None = None) -> list[dict[str, Any]]:
         """Feedback in the order given; ``since`` is a feedback id (exclusive) or a date/datetime (inclusive)."""
         q = (sa.select(feedback, articles.c.article_id.label("article_ref"), articles.c.analysis)
              .join(articles, articles.c.id == feedback.c.article).order_by(feedback.c.id))
+        if article_id is not None:
+            q = q.where(feedback.c.article == int(article_id))
         if isinstance(since, int) and not isinstance(since, bool):
             q = q.where(feedback.c.id > since)
         elif since:
@@ -365,7 +543,7 @@ class Store:
         with self.engine.connect() as conn:
             for r in conn.execute(q).mappings():
                 d = {k: r[k] for k in ("id", "action", "start", "end", "technique", "new_technique",
-                                       "model_version", "note", "article_ref")}
+                                       "model_version", "note", "annotator", "article_ref")}
                 d["article_id"] = int(r["article"])
                 d["created_at"] = _iso(r["created_at"])
                 if d["article_id"] not in texts:
@@ -375,4 +553,21 @@ class Store:
         return out
 
 
-__all__ = ["Store", "resolve_url"]
+_TERM = re.compile(r'["“]([^"”]*)["”]|(\S+)')
+
+
+def query_terms(q: str) -> list[Any]:
+    """Conditions for a search query: a "quoted phrase" must occur as written, every other word must
+    occur; each in the title, the text or the outlet (never in the stored JSON)."""
+    cond = []
+    for phrase, word in _TERM.findall(q):
+        term = " ".join((phrase or word).split())
+        if not term:
+            continue
+        pat = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cond.append(sa.or_(*(c.ilike(pat, escape="\\") for c in (articles.c.title, articles.c.body,
+                                                                   articles.c.outlet))))
+    return cond
+
+
+__all__ = ["Store", "query_terms", "resolve_url"]

@@ -1,0 +1,101 @@
+"""Metadata that real crawls carry only in their text: the outlet named in a byline or footer, the headline.
+
+A crawler's text file has no og:site_name, but news sites sign their copy:
+"By: Anna Jaunger, Inside Syria Media Center |" above the article, "... is a
+correspondent at Inside Syria Media Center where this article was originally
+published" or "Follow the latest developments by reading Inside Syria Media
+Center." below it. The first lines are not always the headline either: a photo
+caption can sit above it, and a page without a headline starts with its first
+paragraph, which is no title.
+"""
+
+from __future__ import annotations
+
+import re
+
+# a capitalised name of up to six words ("Inside Syria Media Center", "The New York Times", "RT")
+_NAME = r"((?:The[ \t]+)?[A-Z][\w&'’-]*(?:\.[A-Za-z]+)*(?:[ \t]+(?:of[ \t]+|for[ \t]+|and[ \t]+|&[ \t]+)?[A-Z][\w&'’-]*){0,5})"
+# "By: Name Surname, Outlet |" or "By Name, Outlet" on a line of its own, near the top
+_BYLINE = re.compile(r"^\s*(?i:by):?\s+[^,\n|]{2,60},\s*" + _NAME + r"\s*(?:\||$)", re.MULTILINE)
+# footers that name where the piece was published
+_FOOTER = re.compile(
+    r"(?i:originally\s+(?:published|appeared)\s+(?:on|at|in)|first\s+(?:published|appeared)\s+(?:on|at|in)"
+    r"|by\s+reading)\s+(?:the\s+website\s+)?" + _NAME)
+# "<Name> is a (special) correspondent at <Outlet> where ...": the author's note, in the last lines only
+_AUTHOR_NOTE = re.compile(r"\bis\s+(?i:(?:a|an|the)\s+(?:[\w-]+\s+){0,3}(?:correspondent|reporter|writer|editor"
+                          r"|columnist|journalist|contributor)\s+(?:at|for|with|to))\s+" + _NAME)
+_TRAILING_WORDS = {"Where", "Which", "And", "The", "This", "All", "Rights", "Reserved", "Inc", "Ltd"}
+HEAD_LINES = 15
+TAIL_CHARS = 3000
+NOTE_CHARS = 600
+
+
+def _tidy(name: str) -> str | None:
+    words = name.replace("’", "'").split()
+    while words and words[-1].strip(".") in _TRAILING_WORDS:
+        words.pop()
+    name = " ".join(words).strip(" .,-")
+    if len(name) < 2 or not any(ch.isalpha() for ch in name):
+        return None
+    return name[:255]
+
+
+def outlet_from_text(text: str) -> str | None:
+    """The outlet a byline (top of the article) or a footer (its end) names, or None."""
+    head = "\n".join(text.split("\n", HEAD_LINES)[:HEAD_LINES])
+    m = _BYLINE.search(head)
+    if m:
+        name = _tidy(m.group(1))
+        if name:
+            return name
+    for pattern, chars in ((_FOOTER, TAIL_CHARS), (_AUTHOR_NOTE, NOTE_CHARS)):
+        for m in pattern.finditer(text[-chars:]):
+            name = _tidy(m.group(1))
+            if name:
+                return name
+    return None
+
+
+TITLE_MAX = 150  # longer first lines are paragraphs, not headlines
+TITLE_CUT = 100
+_CAPTION = re.compile(r"^(?:photo|image|picture|credit|caption|file photo|video)\b|\((?:photo|credit)[^)]*\)\s*$"
+                      r"|(?:getty images|reuters|\bap\b|afp|shutterstock)\W*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘(])")
+
+
+def _headline_like(line: str) -> bool:
+    return 0 < len(line) <= TITLE_MAX and not (len(line) > 80 and line.endswith("."))
+
+
+def _shorten(line: str) -> str:
+    """The first sentence, cut at a word boundary: a stand-in title for a page without a headline."""
+    first = _SENTENCE_END.split(line, maxsplit=1)[0]
+    if len(first) <= TITLE_CUT:
+        return first
+    cut = first[:TITLE_CUT].rsplit(" ", 1)[0].rstrip(",;:-– ")
+    return cut + "…"
+
+
+def _repeated(line: str, text: str) -> bool:
+    """The line comes back later as a line of its own, in quotes, or before a ``|`` site suffix."""
+    after = text[text.find(line) + len(line):]
+    return any(form in after for form in (f"\n{line}\n", f'"{line}"', f"“{line}”", f"{line} |")) \
+        or after.endswith("\n" + line)
+
+
+def choose_title(text: str) -> str:
+    """The headline among the first lines: not a photo caption, not a first paragraph."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:3]
+    if not lines:
+        return ""
+    first = lines[0]
+    if len(lines) >= 2 and _headline_like(lines[1]):
+        second = lines[1]
+        # a caption above the headline: marked as one, or the page repeats the second line ("See all
+        # talkbacks "<headline>"", share links, "<headline> | Site") and not the first
+        if _CAPTION.search(first) or (_headline_like(first) and not first.endswith((".", ":"))
+                                      and _repeated(second, text) and not _repeated(first, text)):
+            return second
+    if _headline_like(first):
+        return first
+    return _shorten(first)
