@@ -208,3 +208,28 @@ def test_dataset_articles_lose_no_annotated_character(data_dir: Path, lang: str)
                 assert not e.original.strip() and not e.replacement.strip(), (path.name, e)
     # cleanup is for crawl noise: the clean corpora are almost entirely left alone
     assert touched <= 0.35 * len(articles), touched
+
+
+def test_the_title_is_the_headline_not_a_caption_or_a_first_paragraph():
+    from propscan.readers.meta import choose_title
+
+    caption = ("ISIS leader Abu Bakr al-Baghdadi\nISIS is fighting for its life\n"
+               "After losing territory, the group seems to be fighting for its grip on power.\n\n"
+               'See all talkbacks "ISIS is fighting for its life"\n')
+    assert clean_article(Article(id="c", text=caption)).title == "ISIS is fighting for its life"
+    paragraph = ("Inside Syria Media Center military correspondents in Iraq have recently reported that ISIS members "
+                 "are surrendering in dozens in their stronghold in Iraq's Al-Hawija area. They estimate that the "
+                 "Iraqi Army has nearly completed the operation on recapturing the city.\n\nMore text follows.\n")
+    title = clean_article(Article(id="p", text=paragraph)).title
+    assert title.startswith("Inside Syria Media Center military") and len(title) <= 101 and title.endswith("…")
+    assert choose_title("Photo: Reuters\nMarkets fall again\n\nShares fell.") == "Markets fall again"
+    plain = "Leaders meet\n\nThe elite met again today.\nLeaders meet\n"
+    assert choose_title(plain) == "Leaders meet"  # a headline repeated later stays the headline
+
+
+def test_the_samples_titles_are_their_headlines(samples_dir):
+    from propscan.readers import iter_articles
+
+    titles = {a.id[:3]: a.title for a in iter_articles([str(samples_dir)])}
+    assert titles["002"] == "ISIS is fighting for its life"
+    assert len(titles["004"]) <= 101 and titles["000"] == "ISIS: The End is Nigh"

@@ -18,7 +18,7 @@ def test_page_text_and_metadata(fixtures: Path) -> None:
     assert art.title == "Harbour council closes the old ferry pier"
     assert art.meta["author"] == "Mara Ellison"
     assert art.meta["date"] == "2019-06-04"
-    assert art.meta["outlet"] == "Coastline Daily"
+    assert art.meta["outlet"] == "Coastline Daily" and art.meta["outlet_source"] == "site_name"
     assert art.meta["url"] == "https://coastline.example/local/harbour-pier-closed"
     assert art.meta["description"].startswith("Engineers found cracks")
     lines = art.text.split("\n")

@@ -208,3 +208,101 @@ def test_a_store_reopened_keeps_its_articles(tmp_path):
         i = s.add(make("1", TEXT))
     with Store(path) as s:
         assert s.get(i).article.text == TEXT
+
+
+def test_q_searches_title_text_and_outlet_not_the_stored_json(store):
+    """Issue 15, defect 15: ``q=schema_version`` matched every article (it is a key of the stored JSON)."""
+    store.add(make("1", "Floods in the north\n\nThe river burst its banks\non Tuesday night.", outlet="Daily"))
+    store.add(make("2", "Budget passed\n\nParliament approved the budget.", outlet="River Herald"))
+    for q in ("schema_version", "spans", "meta", "article", "Daily Herald"):
+        assert store.search(q=q)[0] == 0, q
+    assert [r["id"] for r in store.search(q="river")[1]] == [2, 1]  # text, and the outlet's name
+    assert store.search(q="floods banks")[0] == 1  # every word, anywhere
+    assert store.search(q='"burst its banks on Tuesday"')[0] == 1  # a phrase across a line break
+    assert store.search(q='“burst its banks”')[0] == 1  # typographic quotes
+    assert store.search(q='"banks burst"')[0] == 0  # the words, not in that order
+    assert store.search(q="100%_")[0] == 0  # LIKE wildcards are literal
+
+
+def test_curation_updates_outlet_date_and_title_everywhere(store):
+    pk = store.add(make("1", TEXT, outlet="samples", date="2024-03-02"))
+    info = store.update_article(pk, outlet="Inside Syria Media Center", date="2017-10-05", title="Leaders meet again")
+    assert (info["outlet"], info["outlet_source"], info["date"], info["month"], info["title"]) == \
+        ("Inside Syria Media Center", "edited", "2017-10-05", "2017-10", "Leaders meet again")
+    art = store.get(pk).article  # the stored JSON says the same
+    assert (art.title, art.meta["outlet"], art.meta["date"]) == ("Leaders meet again", "Inside Syria Media Center",
+                                                                  "2017-10-05")
+    assert store.search(outlet="Inside Syria Media Center")[0] == 1
+    assert store.update_article(pk, date="")["date"] is None
+    with pytest.raises(InputError):
+        store.update_article(pk, date="soon")
+    with pytest.raises(InputError):
+        store.update_article(pk, outlet="  ")
+    assert store.update_article(999, title="x") is None
+
+
+def test_delete_removes_the_article_with_its_feedback(store):
+    keep = store.add(make("1", "Keep\n\nOther words entirely.", outlet="A"))
+    pk = store.add(make("2", TEXT, outlet="A", spans=[(18, 31, "Loaded_Language")]))
+    store.add_feedback(pk, "reject", 18, 31, "Loaded_Language", None, "m1", annotator="ana")
+    assert store.delete_article(pk) is True
+    assert store.get(pk) is None and store.info(pk) is None
+    assert store.feedback() == [] and store.count() == 1
+    assert store.delete_article(pk) is False
+    assert store.search(technique="Loaded_Language")[0] == 0 and store.get(keep) is not None
+
+
+def test_reingesting_the_same_text_with_new_metadata_updates_it(store):
+    first = store.add(make("1", TEXT, source="/crawl/a.txt"))
+    assert store.info(first)["outlet"] == "unknown"
+    again = make("1", TEXT, source="/crawl/a.txt", outlet="Daily", date="2024-05-01")
+    assert store.add_many([again]) == [(first, False)]
+    info = store.info(first)
+    assert (info["outlet"], info["date"], store.count()) == ("Daily", "2024-05-01", 1)
+    # a reading that names no outlet leaves the known one; refresh_many is what ingest uses for skipped texts
+    assert store.refresh_many([make("1", TEXT, source="/crawl/a.txt").article]) == 1
+    assert store.info(first)["outlet"] == "Daily"
+    assert store.refresh_many([make("9", "Never stored\n\ntext", source="/x.txt").article]) == 0
+
+
+def test_feedback_records_who_and_when(store):
+    pk = store.add(make("1", TEXT, spans=[(18, 31, "Loaded_Language")]))
+    store.add_feedback(pk, "confirm", 18, 31, "Loaded_Language", None, "m1", annotator="  Ana   K ")
+    rows = store.article_feedback(pk)
+    assert [(r["action"], r["annotator"], r["text"]) for r in rows] == [("confirm", "Ana K", "corrupt elite")]
+    assert rows[0]["created_at"]
+
+
+def test_outlets_compared_with_rates_per_1000_words_and_intervals(store):
+    store.add(make("1", "A\n\n" + "word " * 98 + "bad", outlet="Big", spans=[(3, 7, "Loaded_Language")]))
+    store.add(make("2", "B\n\n" + "other " * 99, outlet="Big"))
+    store.add(make("3", "C\n\n" + "one " * 99, outlet="Small", spans=[(3, 6, "Loaded_Language")]))
+    big, small = store.compare_outlets(["Big", "Small"])
+    assert (big["n_articles"], big["n_words"], small["n_words"]) == (2, 200, 100)
+    ll = big["techniques"]["Loaded_Language"]
+    assert (ll["spans"], ll["articles"], ll["per_1000_words"], ll["share"]) == (1, 1, 5.0, 0.5)
+    lo, hi = ll["per_1000_ci"]
+    assert lo < 5.0 < hi and hi > 25  # one span says little
+    one = small["techniques"]["Loaded_Language"]
+    assert one["share"] == 1.0 and one["share_ci"][0] < 0.3 and one["share_ci"][1] == 1.0  # not a 100 % line
+    with pytest.raises(InputError):
+        store.compare_outlets(["Big"])
+    with pytest.raises(InputError):
+        store.compare_outlets(["a", "b", "c", "d", "e", "f"])
+
+
+def test_an_older_store_gains_the_new_columns(tmp_path):
+    import sqlalchemy as sa
+
+    path = tmp_path / "old.db"
+    with Store(str(path)) as s:
+        pk = s.add(make("1", TEXT, outlet="Daily"))
+    eng = sa.create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:  # what a store of the previous release looks like
+        for table, col in (("articles", "body"), ("articles", "n_words"), ("articles", "outlet_source"),
+                           ("feedback", "annotator")):
+            conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {col}"))
+    eng.dispose()
+    with Store(str(path)) as s:
+        assert s.search(q="corrupt elite")[0] == 1
+        assert s.info(pk)["n_words"] == 11

@@ -19,11 +19,13 @@ span loses a character.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from .document import Article, Edit, apply_edits
+from .readers.meta import choose_title
 
 __all__ = ["clean_article", "clean_text", "find_edits"]
 
@@ -645,12 +647,15 @@ def clean_article(article: Article) -> Article:
         return article
     raw = article.text
     edits = find_edits(raw)
+    first = next((ln.strip() for ln in raw.split("\n") if ln.strip()), "")
+    # a title taken from the first line (not given by the page's <title> or a record's column) is
+    # chosen again: the headline, not a photo caption above it or a first paragraph
+    derived = article.title == first and article.meta.get("format") != "html"
     if not edits:
+        if derived and (title := choose_title(raw)) != article.title:
+            return dataclasses.replace(article, title=title)
         return article
     text = apply_edits(raw, edits)
-    title = article.title
-    first = next((ln.strip() for ln in raw.split("\n") if ln.strip()), "")
-    if title == first:
-        title = ""  # recomputed from the cleaned text
+    title = choose_title(text, context=raw) if derived else article.title
     return Article(id=article.id, text=text, title=title, source=article.source, language=article.language,
                    meta=dict(article.meta), raw_text=raw, edits=edits)

@@ -83,8 +83,13 @@ def _repeated(line: str, text: str) -> bool:
         or after.endswith("\n" + line)
 
 
-def choose_title(text: str) -> str:
-    """The headline among the first lines: not a photo caption, not a first paragraph."""
+def choose_title(text: str, context: str | None = None) -> str:
+    """The headline among the first lines: not a photo caption, not a first paragraph.
+
+    ``context`` is the page as crawled (before cleanup removed, say, its talkback links), where a
+    repeated headline is looked for; it defaults to ``text``.
+    """
+    context = text if context is None else context
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:3]
     if not lines:
         return ""
@@ -94,7 +99,7 @@ def choose_title(text: str) -> str:
         # a caption above the headline: marked as one, or the page repeats the second line ("See all
         # talkbacks "<headline>"", share links, "<headline> | Site") and not the first
         if _CAPTION.search(first) or (_headline_like(first) and not first.endswith((".", ":"))
-                                      and _repeated(second, text) and not _repeated(first, text)):
+                                      and _repeated(second, context) and not _repeated(first, context)):
             return second
     if _headline_like(first):
         return first
