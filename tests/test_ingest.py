@@ -63,7 +63,25 @@ def test_text_html_folders_and_csv_together(tmp_path, capsys):
         assert total == 3
         third = [r for r in rows if r["title"] == "Third"][0]
         assert third["date"] == "2024-02-01"
-        assert {r["outlet"] for r in rows} == {"site", tmp_path.name}  # folder names when nothing better
+        assert {r["outlet"] for r in rows} == {"unknown"}  # never a folder's name
+        assert {r["outlet_source"] for r in rows} == {"unknown"}
+
+
+def test_outlet_flag_and_a_second_ingest_with_new_metadata_update_not_duplicate(tmp_path, capsys):
+    db = str(tmp_path / "c.db")
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Troops advance\n\nBy: Anna Jaunger, Inside Syria Media Center |\n\n"
+                                  "The army moved north overnight, officials said.")
+    (folder / "b.txt").write_text("Talks resume\n\nNegotiators met again in the capital on Monday.")
+    assert ingest(capsys, str(folder), "--db", db)[1]["added"] == 2
+    with Store(db) as s:
+        assert [(s.info(i)["outlet"], s.info(i)["outlet_source"]) for i in (1, 2)] == \
+            [("Inside Syria Media Center", "byline"), ("unknown", "unknown")]
+    code, counts = ingest(capsys, str(folder / "b.txt"), "--db", db, "--outlet", "Wire")
+    assert (code, counts) == (0, {"added": 0, "skipped": 1, "failed": 0})
+    with Store(db) as s:
+        assert s.count() == 2 and (s.info(2)["outlet"], s.info(2)["outlet_source"]) == ("Wire", "flag")
 
 
 def test_bad_inputs_are_counted_and_the_rest_stored(tmp_path, capsys):

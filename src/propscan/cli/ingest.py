@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("JSONL/CSV fields (default: the usual names, e.g. text/content/body)")
     for role in ("text", "title", "id", "date", "outlet", "url", "language"):
         g.add_argument(f"--{role}-column", metavar="NAME", help=f"field holding the {role}")
-    p.add_argument("--outlet", metavar="NAME", help="outlet of articles that name none (instead of host/folder)")
+    p.add_argument("--outlet", metavar="NAME",
+                   help="the outlet of every article read (instead of the page's site name, a byline or the "
+                        "URL's domain; articles naming none are filed under \"unknown\")")
     p.add_argument("--no-stories", action="store_true", help="skip story grouping (run ingest again later)")
     p.add_argument("--raw", action="store_true", help="turn input cleanup off")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger articles")
@@ -129,10 +131,13 @@ def run(args: argparse.Namespace) -> int:
             if not chunk:
                 return
             arts = [a for a in chunk if not isinstance(a, InputError)]
-            for a in arts:
-                if args.outlet and not a.meta.get("outlet"):
-                    a.meta["outlet"] = args.outlet
+            if args.outlet:
+                for a in arts:
+                    a.meta["outlet"], a.meta["outlet_source"] = args.outlet, "flag"
             stored = store.stored_hashes(content_hash(a) for a in arts)
+            # stored texts are not analysed again, but what this reading says about them (outlet, date,
+            # title) replaces what the store knew
+            store.refresh_many([a for a in arts if content_hash(a) in stored])
             seen: set[str] = set()
             for got in chunk:
                 if isinstance(got, InputError):
