@@ -285,8 +285,10 @@ def test_outlets_compared_with_rates_per_1000_words_and_intervals(store):
     assert lo < 5.0 < hi and hi > 25  # one span says little
     one = small["techniques"]["Loaded_Language"]
     assert one["share"] == 1.0 and one["share_ci"][0] < 0.3 and one["share_ci"][1] == 1.0  # not a 100 % line
+    [alone] = store.compare_outlets(["Small"])  # one outlet: its own rates with intervals
+    assert alone["techniques"]["Loaded_Language"]["per_1000_words"] == 10.0
     with pytest.raises(InputError):
-        store.compare_outlets(["Big"])
+        store.compare_outlets([])
     with pytest.raises(InputError):
         store.compare_outlets(["a", "b", "c", "d", "e", "f"])
 

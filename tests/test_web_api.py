@@ -85,7 +85,7 @@ def test_analyze_json_returns_the_cli_shape_with_an_id(client):
     assert set(got) == {"id", "schema_version", "taxonomy", "article", "spans", "paragraphs", "genre", "frames",
                         "profile", "models", "notices"}
     assert got["article"]["title"] == "Ministers caught lying again"
-    assert got["article"]["meta"] == {"outlet": "example.org", "date": "2024-03-05"}
+    assert got["article"]["meta"] == {"outlet": "example.org", "outlet_source": "web", "date": "2024-03-05"}
     assert [s["text"] for s in got["spans"]] == ["lying", "brutal", "lying", "traitors", "traitors", "brutal"]
     assert got["models"] == {"keywords": "test-1"}
     again = client.get(f"/api/articles/{got['id']}").json()

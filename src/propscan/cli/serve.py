@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="analysis threads; each batches queued requests (default: 1)")
     p.add_argument("--max-pending", type=int, default=1000, metavar="N",
                    help="analyses allowed to wait before requests get 503 (default: 1000)")
+    p.add_argument("--fetch-private", action="store_true",
+                   help="let pasted links reach loopback, private and link-local addresses (tests, intranets; "
+                        "default: refused; env PROPSCAN_FETCH_PRIVATE=1)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=run)
 
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from ..web import Settings, create_app
 
     settings = Settings(max_upload_bytes=args.max_upload, workers=args.workers, max_pending=args.max_pending)
+    if args.fetch_private:
+        settings.fetch_private = True
     app = create_app(db_url=args.db, settings=settings)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
         print(f"propscan: warning: serving on {args.host} without PROPSCAN_API_TOKEN: anyone who can reach "

@@ -120,7 +120,7 @@ def trends(store: "Store", outlets: Sequence[str] | None = None,
 
 # -- outlet comparison: rates per 1,000 words with intervals ----------------------------------------
 CONFIDENCE = 0.95
-MIN_COMPARE, MAX_COMPARE = 2, 5
+MIN_COMPARE, MAX_COMPARE = 1, 5  # one outlet: its own rates with intervals
 
 
 class Rate(TypedDict):
@@ -172,7 +172,7 @@ def _rate(spans: int, arts: int, n_articles: int, words: int) -> Rate:
 
 
 def compare_outlets(store: "Store", names: Sequence[str], include_repeats: bool = False) -> list[OutletRates]:
-    """2-5 outlets side by side: each technique, category and frame per 1,000 words and as a share of
+    """1-5 outlets side by side: each technique, category and frame per 1,000 words and as a share of
     articles, with 95 % intervals; outlets in the order given."""
     names = list(dict.fromkeys(n for n in names if n))
     if not MIN_COMPARE <= len(names) <= MAX_COMPARE:

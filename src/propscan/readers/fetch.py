@@ -43,11 +43,13 @@ def _check_url(url: str) -> None:
         raise InputError(url, "not an http(s) URL")
 
 
-def make_client(timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """An httpx client with propscan's User-Agent, timeouts and redirect limit."""
+def make_client(timeout: float = DEFAULT_TIMEOUT, event_hooks: dict[str, list[Any]] | None = None) -> Any:
+    """An httpx client with propscan's User-Agent, timeouts and redirect limit (``event_hooks`` see every
+    request, redirects included: the web app checks each address there)."""
     import httpx
 
     return httpx.Client(
+        event_hooks=event_hooks or {},
         follow_redirects=True, max_redirects=MAX_REDIRECTS,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"},
@@ -55,11 +57,18 @@ def make_client(timeout: float = DEFAULT_TIMEOUT) -> Any:
 
 
 def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT,
-          client: Any = None) -> Article:
-    """Download one page and read it as an Article (cleanup is the caller's choice)."""
+          client: Any = None, total_timeout: float | None = None) -> Article:
+    """Download one page and read it as an Article (cleanup is the caller's choice).
+
+    ``timeout`` bounds each network wait; ``total_timeout`` the whole download (a server that
+    trickles bytes cannot hold a web worker).
+    """
     _check_url(url)
+    import time
+
     import httpx
 
+    deadline = time.monotonic() + total_timeout if total_timeout else None
     own = client is None
     if own:
         client = make_client(timeout)
@@ -77,6 +86,8 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
+                if deadline is not None and time.monotonic() > deadline:
+                    raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)")
                 size += len(chunk)
                 if size > max_bytes:
                     raise InputError(url, f"too large (over {max_bytes:,} bytes, see --max-bytes)")

@@ -400,7 +400,7 @@ class Store:
         return shared_passages(self, story_id, THRESHOLD if threshold is None else threshold)  # type: ignore[return-value]
 
     def compare_outlets(self, names: Sequence[str]) -> list[dict[str, Any]]:
-        """2-5 outlets side by side: rates per 1,000 words and shares of articles, with 95 % intervals."""
+        """1-5 outlets side by side: rates per 1,000 words and shares of articles, with 95 % intervals."""
         from ..corpus.profiles import compare_outlets
 
         return compare_outlets(self, names)  # type: ignore[return-value]

@@ -74,10 +74,11 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
 
         analyzer_factory = default_analyzer
     def store_batch(analyses: list[Any]) -> list[tuple[int, Any]]:
-        # one transaction per batch, in the analysis worker: writes never queue up in a thread pool
-        add_many = getattr(store, "add_many", None)
-        ids = [i for i, _ in add_many(analyses)] if add_many else [store.add(a) for a in analyses]
-        return [(int(i), a) for i, a in zip(ids, analyses)]
+        # one transaction per batch, in the analysis worker: writes never queue up in a thread pool;
+        # the batch then joins its duplicate groups and stories
+        from .service import store_and_link
+
+        return store_and_link(store, analyses)
 
     runner = AnalysisRunner(analyzer_factory, workers=settings.workers, batch_size=settings.batch_size,
                             max_pending=settings.max_pending, finish=store_batch)

@@ -36,6 +36,8 @@ def clean_meta(fields: dict[str, Any]) -> dict[str, str]:
         v = fields.get(k)
         if isinstance(v, str) and v.strip():
             out[k] = v.strip()[:1000]
+    if "outlet" in out:
+        out["outlet_source"] = "web"  # the store shows where an outlet came from
     return out
 
 

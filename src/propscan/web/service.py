@@ -6,12 +6,13 @@ event loop keeps serving. Analysis goes through the bounded ``AnalysisRunner``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from ..document import Analysis
+from ..document import Analysis, Article
 from ..errors import InputError
 from ..taxonomy import TECHNIQUES, normalise
 from .app import ApiError
@@ -22,6 +23,7 @@ ACTIONS = ("wrong", "relabel", "add")
 # the store's vocabulary for the same verdicts (it also knows confirm and adjust)
 STORE_ACTION = {"wrong": "reject", "relabel": "relabel", "add": "add"}
 MODEL_VERSION_MAX = 255
+log = logging.getLogger("propscan.web")
 
 
 def store_of(request: Request) -> Any:
@@ -101,17 +103,90 @@ def validate_feedback(analysis: Analysis, action: str, start: int, end: int, tec
 
 
 async def record_feedback(request: Request, article_id: int, action: str, start: int, end: int,
-                          technique: str | None, new_technique: str | None, note: str = "") -> dict[str, Any]:
+                          technique: str | None, new_technique: str | None, note: str = "",
+                          annotator: str = "") -> dict[str, Any]:
     analysis = await get_analysis(request, article_id)
     tech, new = validate_feedback(analysis, action, start, end, technique, new_technique)
     version = model_version(analysis)
+    annotator = " ".join((annotator or "").split())[:255]
     fid = await run_in_threadpool(
         lambda: store_of(request).add_feedback(article_id=article_id, action=STORE_ACTION[action], start=start, end=end,
                                                technique=tech, new_technique=new, model_version=version,
-                                               note=note[:2000]))
+                                               note=note[:2000], annotator=annotator))
     return {"id": int(fid), "article_id": article_id, "action": action, "start": start, "end": end,
-            "technique": tech, "new_technique": new, "model_version": version,
+            "technique": tech, "new_technique": new, "model_version": version, "annotator": annotator,
             "text": analysis.text[start:end]}
+
+
+def store_and_link(store: Any, analyses: list[Analysis]) -> list[tuple[int, Analysis]]:
+    """Store a batch (one transaction) and link it at once: an article analysed in the web app or the
+    API joins its duplicate group and its story as it is stored, not at the next ``propscan ingest``.
+
+    Linking is best effort: the analyses are stored whatever happens there (``ingest`` with no path
+    links what is left).
+    """
+    add_many = getattr(store, "add_many", None)
+    ids = [i for i, _ in add_many(analyses)] if add_many else [store.add(a) for a in analyses]
+    link = getattr(store, "link_pending", None)
+    if link is not None:
+        try:
+            link()
+        except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
+            log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
+    return [(int(i), a) for i, a in zip(ids, analyses)]
+
+
+# -- analysing a link: fetched server-side, never from this machine's own network -------------------
+FETCH_TIMEOUT = 10.0  # each network wait
+FETCH_TOTAL_TIMEOUT = 20.0  # the whole download
+
+
+def check_address(host: str, allow_private: bool = False) -> None:
+    """Refuse a host that is, or resolves to, a loopback, private, link-local or otherwise non-public
+    address (the server must not become a way into its own network)."""
+    import ipaddress
+    import socket
+
+    if allow_private:
+        return
+    try:
+        addrs = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, OSError):
+            raise InputError(host, "cannot resolve this host name") from None
+        addrs = {ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos}
+    bad = sorted(str(a) for a in addrs if not a.is_global or a.is_multicast)
+    if bad:
+        raise InputError(host, f"refusing to fetch from a non-public address ({', '.join(bad[:3])})")
+
+
+def fetch_link(url: str, *, allow_private: bool = False, max_bytes: int = 5_000_000,
+               timeout: float = FETCH_TIMEOUT, total_timeout: float = FETCH_TOTAL_TIMEOUT) -> Article:
+    """The article at a pasted link, fetched by the server with the CLI's fetcher and cleaned.
+
+    http(s) only; ``max_bytes`` and the time limits bound the download; every request (each redirect
+    too) must go to a public address unless ``allow_private`` (a server option, for tests). Raises
+    InputError naming the link. Blocking: call it in a worker thread.
+    """
+    from urllib.parse import urlsplit
+
+    from ..readers import fetch as fetcher
+    from .inputs import _clean
+
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(url or "<link>", "not an http(s) link")
+
+    def guard(request: Any) -> None:
+        check_address(request.url.host, allow_private)
+
+    check_address(parts.hostname, allow_private)  # before connecting; the hook checks every redirect too
+    with fetcher.make_client(timeout, event_hooks={"request": [guard]}) as client:
+        art = fetcher.fetch(url, max_bytes=max_bytes, timeout=timeout, client=client, total_timeout=total_timeout)
+    return _clean(art)
 
 
 def article_offsets(text: str, quote: str, hint: int | None = None) -> tuple[int, int] | None:

@@ -13,6 +13,10 @@ def _env_token() -> str | None:
     return os.environ.get("PROPSCAN_API_TOKEN") or None
 
 
+def _env_fetch_private() -> bool:
+    return os.environ.get("PROPSCAN_FETCH_PRIVATE", "") in ("1", "true", "yes")
+
+
 @dataclass
 class Settings:
     # largest article accepted, in bytes (a file upload, a pasted text or an HTML body)
@@ -26,3 +30,6 @@ class Settings:
     max_pending: int = 1000
     # set the CSRF cookie ``Secure`` (behind HTTPS)
     secure_cookies: bool = False
+    # a pasted link may point at loopback, private or link-local addresses (tests, an intranet);
+    # off by default so the server cannot be made to fetch from its own network
+    fetch_private: bool = field(default_factory=_env_fetch_private)
