@@ -363,62 +363,6 @@ def test_bad_feedback(client, change, status, words):
     assert words in r.json()["error"]["message"]
 
 
-def test_export_feedback_writes_a_semeval_folder_train_can_read(app_store, tmp_path):
-    from propscan.cli import main
-    from propscan.readers.semeval import load_2023
-
-    client, store = app_store
-    got = analyze(client)
-    aid, text = got["id"], got["article"]["text"]
-    analyze(client, "Untouched\n\nA brutal day.\n")  # no feedback: not exported
-    spans = got["spans"]
-    first_brutal = next(s for s in spans if s["text"] == "brutal")
-    traitor = next(s for s in spans if s["text"] == "traitors")
-    start = text.index("keeps lying")
-    for body in (
-        {"action": "wrong", "start": first_brutal["start"], "end": first_brutal["end"], "technique": "Loaded_Language"},
-        {"action": "relabel", "start": traitor["start"], "end": traitor["end"], "technique": "Name_Calling-Labeling",
-         "new_technique": "Loaded_Language"},
-        {"action": "add", "start": start, "end": start + 11, "technique": "Repetition"},
-    ):
-        assert client.post("/api/feedback", json={"article_id": aid, **body}).status_code == 201
-    out = tmp_path / "fb"
-    assert main(["export-feedback", "--db", str(tmp_path / "web.db"), "-o", str(out)]) == 0
-    assert (out / "train-articles-subtask-3" / f"article{aid}.txt").read_bytes() == text.encode("utf-8")
-    label_file = out / "train-labels-subtask-3-spans" / f"article{aid}-labels-subtask-3.txt"
-    lines = [ln.split("\t") for ln in label_file.read_text(encoding="utf-8").splitlines()]
-    expected = {(s["technique"], s["start"], s["end"]) for s in spans} - {
-        ("Loaded_Language", first_brutal["start"], first_brutal["end"]),
-        ("Name_Calling-Labeling", traitor["start"], traitor["end"])} | {
-        ("Loaded_Language", traitor["start"], traitor["end"]), ("Repetition", start, start + 11)}
-    assert {(t, int(a), int(b)) for i, t, a, b in lines} == expected
-    assert all(i == str(aid) for i, *_ in lines)
-    assert len(list((out / "train-articles-subtask-3").iterdir())) == 1
-    gold = load_2023(out)
-    assert len(gold) == 1 and gold[0].article.id == str(aid)
-    assert {(s.technique, s.start, s.end) for s in gold[0].spans} == expected
-    # paragraph labels follow the corrected spans: line 3 has "keeps lying" (Repetition) but no longer "brutal"
-    line3 = next(p for p in gold[0].paragraphs if p.line == 3)
-    assert line3.techniques == ["Loaded_Language", "Repetition"]
-    assert (out / "feedback.tsv").read_text(encoding="utf-8").count("\n") == 4
-
-
-def test_corrected_spans_apply_in_order():
-    from propscan.cli.export_feedback import corrected_spans
-    from propscan.document import Article
-
-    a = Analysis(Article(id="1", text="Title\n\nabc def ghi\n"),
-                 spans=[Span(7, 10, "Loaded_Language"), Span(11, 14, "Doubt")])
-    rows = [{"action": "add", "start": 15, "end": 18, "technique": "Slogans"},
-            {"action": "reject", "start": 15, "end": 18, "technique": "Slogans"},  # the user changed their mind
-            {"action": "relabel", "start": 11, "end": 14, "technique": "Doubt", "new_technique": "Red_Herring"},
-            {"action": "reject", "start": 0, "end": 3, "technique": "Doubt"},  # no such span: no effect
-            {"action": "confirm", "start": 7, "end": 10, "technique": "Loaded_Language"}]
-    spans, ignored = corrected_spans(a, rows)
-    assert [(s.start, s.end, s.technique) for s in spans] == [(7, 10, "Loaded_Language"), (11, 14, "Red_Herring")]
-    assert ignored == 1
-
-
 def test_export_feedback_errors(tmp_path, capsys):
     from propscan.cli import main
 
@@ -490,28 +434,6 @@ def test_serve_options():
     assert (args.host, args.port, args.db, args.max_upload) == ("127.0.0.1", 8000, None, 5_000_000)
     args = build_parser().parse_args(["serve", "--db", "postgresql://u@h/db", "--port", "9000"])
     assert args.db == "postgresql://u@h/db" and args.port == 9000
-
-
-def test_export_feedback_with_the_official_training_set(app_store, tmp_path, data_dir):
-    from propscan.cli.export_feedback import export
-    from propscan.readers.semeval import load_2020, load_2023
-
-    client, store = app_store
-    got = analyze(client)
-    brutal = next(s for s in got["spans"] if s["text"] == "brutal")
-    client.post("/api/feedback", json={"article_id": got["id"], "action": "wrong", "start": brutal["start"],
-                                       "end": brutal["end"], "technique": "Loaded_Language"})
-    out = tmp_path / "train-data"
-    stats = export(store, out, base=data_dir)
-    official = load_2023(data_dir)
-    combined = load_2023(out)
-    assert stats["base_articles"] == len(official) and len(combined) == len(official) + 1
-    mine = next(a for a in combined if a.article.id == str(got["id"]))
-    assert len(mine.spans) == len(got["spans"]) - 1
-    first = official[0]
-    same = next(a for a in combined if a.article.id == first.article.id)
-    assert same.article.text == first.article.text and same.spans == first.spans and same.genre == first.genre
-    assert len(load_2020(out)) == len(load_2020(data_dir))  # linked, for the SI scores train reports
 
 
 def test_a_missing_model_is_503_not_a_traceback(tmp_path):

@@ -1,21 +1,23 @@
-"""``propscan export-feedback``: users' corrections as a SemEval-2023 training folder.
+"""``propscan export-feedback``: what people reviewed, as a SemEval-2023 training folder.
 
-For every article that received feedback the model's spans are corrected in
-the order the feedback was given (a span marked wrong is removed, a relabelled
-one changes technique, a missed one is added) and written in the layout of
-``semeval2023-task3/en``, so ``propscan train --data DIR`` (and
-``propscan.readers.semeval.load_2023``) read it like the official corpus:
+Only what a person reviewed becomes gold: a span accepted as it is, a span
+relabelled (with its new technique), a span a person added. A span marked
+wrong is no gold span; it is written to ``negatives.tsv`` (the SemEval format
+has no place for negatives). The model's other spans in a corrected article
+were never looked at and are left out unless ``--include-unreviewed`` asks
+for them (then the export is "model output as corrected by users"). The folder
+has the layout of ``semeval2023-task3/en``, so ``propscan train --feedback DIR``
+(and ``propscan.readers.semeval.load_2023``) read it like the official corpus:
 
     DIR/train-articles-subtask-3/article{ID}.txt              the article text, as analysed
     DIR/train-labels-subtask-3-spans/article{ID}-labels-subtask-3.txt
                                                               ID<TAB>technique<TAB>start<TAB>end
     DIR/train-labels-subtask-3.txt                            ID<TAB>line<TAB>tech,tech (from the spans)
     DIR/techniques.txt                                        the 23 technique names
-    DIR/feedback.tsv                                          every correction used, with its model version
+    DIR/feedback.tsv                                          every correction used: who, when, model version
+    DIR/negatives.tsv                                         ID<TAB>technique<TAB>start<TAB>end marked wrong
 
 ID is the store's article id. Offsets index the text file exactly as written.
-Spans nobody corrected are the model's: the export is "model output, as
-corrected by users", not a full re-annotation.
 
 With ``--base PATH`` (e.g. ``../shared/data``) the official SemEval-2023
 English training set is written into DIR as well (its articles and labels
@@ -40,6 +42,7 @@ SPANS_DIR = "train-labels-subtask-3-spans"
 PARAGRAPH_LABELS = "train-labels-subtask-3.txt"
 # the store's verdicts; the web app's "wrong" is stored as "reject"
 REMOVE = {"reject", "wrong"}
+NEGATIVES = "negatives.tsv"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "../shared/data) into DIR, so training uses it plus the corrections")
     p.add_argument("--since", default=None, metavar="DATE|ID",
                    help="only feedback given on or after this date (YYYY-MM-DD), or after this feedback id")
+    p.add_argument("--include-unreviewed", action="store_true",
+                   help="also write the model's spans nobody reviewed in the corrected articles (default: only "
+                        "what a person accepted, relabelled or added)")
     p.set_defaults(func=run)
 
 
@@ -66,11 +72,18 @@ def _technique(name: str | None) -> str | None:
         return None
 
 
-def corrected_spans(analysis: Analysis, rows: Iterable[dict[str, Any]]) -> tuple[list[Span], int]:
-    """The model's spans with the corrections applied in order; also how many rows had no effect."""
-    spans: dict[tuple[int, int, str], Span] = {}
+def corrected_spans(analysis: Analysis, rows: Iterable[dict[str, Any]],
+                    include_unreviewed: bool = False) -> tuple[list[Span], list[Span], int]:
+    """(gold spans, spans marked wrong, rows with no effect), corrections applied in the order given.
+
+    Gold is what a person reviewed: accepted, relabelled or added spans (plus, with
+    ``include_unreviewed``, the model's spans nobody looked at).
+    """
+    model: dict[tuple[int, int, str], Span] = {}
     for s in analysis.spans:
-        spans.setdefault((s.start, s.end, s.technique), s)
+        model.setdefault((s.start, s.end, s.technique), s)
+    spans = dict(model) if include_unreviewed else {}
+    negatives: dict[tuple[int, int, str], Span] = {}
     n = len(analysis.text)
     ignored = 0
     for r in rows:
@@ -80,29 +93,35 @@ def corrected_spans(analysis: Analysis, rows: Iterable[dict[str, Any]]) -> tuple
         if not 0 <= start < end <= n:
             ignored += 1
             continue
-        at = [k for k in spans if k[0] == start and k[1] == end and (old is None or k[2] == old)]
+        at = [k for k in set(model) | set(spans) if k[0] == start and k[1] == end and (old is None or k[2] == old)]
         if action in REMOVE:
             for k in at:
-                del spans[k]
+                spans.pop(k, None)
+                negatives[k] = Span(start, end, k[2], 0.0, "feedback")
             ignored += not at
         elif action == "relabel":
             if new is None or not at:
                 ignored += 1
                 continue
             for k in at:
-                del spans[k]
+                spans.pop(k, None)
+                negatives[k] = Span(start, end, k[2], 0.0, "feedback")
             spans[(start, end, new)] = Span(start, end, new, 1.0, "feedback")
-        elif action == "add":
+            negatives.pop((start, end, new), None)
+        elif action in ("add", "confirm"):
             tech = old or new
             if tech is None:
+                if action == "confirm" and at:  # accepted the model's span as it is
+                    spans.update({k: Span(start, end, k[2], 1.0, "feedback") for k in at})
+                    continue
                 ignored += 1
                 continue
             spans[(start, end, tech)] = Span(start, end, tech, 1.0, "feedback")
-        elif action == "confirm":
-            continue
+            negatives.pop((start, end, tech), None)
         else:  # e.g. "adjust": the store keeps no new offsets for it, so nothing to apply
             ignored += 1
-    return sorted(spans.values(), key=lambda s: (s.start, s.end, s.technique)), ignored
+    order = lambda s: (s.start, s.end, s.technique)  # noqa: E731
+    return sorted(spans.values(), key=order), sorted(negatives.values(), key=order), ignored
 
 
 def _paragraph_lines(article_id: str, text: str, spans: list[Span]) -> list[str]:
@@ -149,8 +168,9 @@ def copy_base(base: str | Path, out: Path) -> tuple[set[str], list[str]]:
     return ids, [ln if ln.endswith("\n") else ln + "\n" for ln in lines]
 
 
-def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path | None = None) -> dict[str, int]:
-    """Write the folder; returns counts (articles, spans, feedback rows used and ignored)."""
+def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path | None = None,
+           include_unreviewed: bool = False) -> dict[str, int]:
+    """Write the folder; returns counts (articles, spans, negatives, feedback rows used and ignored)."""
     rows = store.feedback(since=since)
     by_article: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
@@ -158,7 +178,8 @@ def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path 
     out = Path(out_dir)
     (out / ARTICLES_DIR).mkdir(parents=True, exist_ok=True)
     (out / SPANS_DIR).mkdir(parents=True, exist_ok=True)
-    stats = {"articles": 0, "spans": 0, "feedback": len(rows), "ignored": 0, "base_articles": 0}
+    stats = {"articles": 0, "spans": 0, "negatives": 0, "feedback": len(rows), "ignored": 0, "base_articles": 0}
+    negative_lines: list[str] = []
     par_lines: list[str] = []
     taken: set[str] = set()
     if base is not None:
@@ -172,8 +193,9 @@ def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path 
         if analysis is None:
             stats["ignored"] += len(by_article[article_id])
             continue
-        spans, ignored = corrected_spans(analysis, by_article[article_id])
+        spans, negatives, ignored = corrected_spans(analysis, by_article[article_id], include_unreviewed)
         stats["ignored"] += ignored
+        stats["negatives"] += len(negatives)
         aid = str(article_id)  # an integer: safe as a file name
         text = analysis.text
         with open(out / ARTICLES_DIR / f"article{aid}.txt", "w", encoding="utf-8", newline="") as f:
@@ -182,6 +204,7 @@ def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path 
             for s in spans:
                 f.write(f"{aid}\t{s.technique}\t{s.start}\t{s.end}\n")
         par_lines.extend(_paragraph_lines(aid, text, spans))
+        negative_lines.extend(f"{aid}\t{s.technique}\t{s.start}\t{s.end}\n" for s in negatives)
         stats["articles"] += 1
         stats["spans"] += len(spans)
     with open(out / PARAGRAPH_LABELS, "w", encoding="utf-8", newline="") as f:
@@ -190,11 +213,30 @@ def export(store: Any, out_dir: str | Path, since: Any = None, base: str | Path 
         f.writelines(t + "\n" for t in TECHNIQUE_NAMES)
     with open(out / "feedback.tsv", "w", encoding="utf-8", newline="") as f:
         cols = ("id", "article_id", "action", "start", "end", "technique", "new_technique", "model_version",
-                "created_at", "note")
+                "annotator", "created_at", "note")
         f.write("\t".join(cols) + "\n")
         for r in rows:
             f.write("\t".join(_cell(r.get(c)) for c in cols) + "\n")
+    with open(out / NEGATIVES, "w", encoding="utf-8", newline="") as f:
+        f.writelines(negative_lines)
     return stats
+
+
+def feedback_ids(folder: str | Path) -> set[str]:
+    """The store articles an export holds (not the official ones ``--base`` copied next to them)."""
+    path = Path(folder) / "feedback.tsv"
+    if not path.is_file():
+        raise PropscanError(f"{folder}: no feedback.tsv here (write one with `propscan export-feedback -o DIR`)")
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return {ln.split("\t")[1] for ln in lines if ln.count("\t") >= 2}
+
+
+def load_feedback(folder: str | Path) -> list[Analysis]:
+    """The reviewed articles of an export, with their gold spans and paragraph labels, for training."""
+    from ..readers.semeval import load_2023
+
+    ids = feedback_ids(folder)
+    return [a for a in load_2023(folder, "en") if a.article.id in ids]
 
 
 def _cell(v: Any) -> str:
@@ -220,14 +262,16 @@ def run(args: argparse.Namespace) -> int:
         raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
     store = Store(args.db, create=False)
     try:
-        stats = export(store, out, since, args.base)
+        stats = export(store, out, since, args.base, include_unreviewed=args.include_unreviewed)
     except sa.exc.SQLAlchemyError as e:
         raise PropscanError(f"--db {args.db or url.database}: cannot read feedback "
                             f"({str(getattr(e, 'orig', e)).strip().splitlines()[0]})") from None
     finally:
         store.close()
-    print(f"propscan: {stats['articles']} article(s), {stats['spans']} span(s) from {stats['feedback']} "
-          f"correction(s) written to {out}" + (f"; {stats['ignored']} had no effect" if stats["ignored"] else "")
+    kind = "span(s), reviewed or not," if args.include_unreviewed else "reviewed span(s)"
+    print(f"propscan: {stats['articles']} article(s), {stats['spans']} {kind} and {stats['negatives']} span(s) "
+          f"marked wrong from {stats['feedback']} correction(s) written to {out}"
+          + (f"; {stats['ignored']} had no effect" if stats["ignored"] else "")
           + (f"; plus {stats['base_articles']} official training articles" if stats["base_articles"] else ""),
           file=sys.stderr)
     return 0

@@ -36,11 +36,55 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="batches between resumable snapshots (0: only at epoch ends)")
     p.add_argument("--checkpoint", metavar="FILE", help="skip training: export and calibrate this checkpoint")
     p.add_argument("--install", action="store_true", help="copy the result into the package's models/ folder")
+    p.add_argument("--feedback", metavar="DIR",
+                   help="also train on users' reviewed corrections: a folder written by `propscan export-feedback` "
+                        "(the model card records how many articles and spans went in)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print what would be trained on (articles, feedback) as JSON and stop; no torch needed")
     p.add_argument("--max-train-articles", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
+def feedback_counts(folder: str) -> tuple[int, int]:
+    """(articles, reviewed spans) of an export-feedback folder; a clear error when it is not one."""
+    from ..cli.export_feedback import load_feedback
+    from ..errors import DatasetError, PropscanError
+
+    try:
+        arts = load_feedback(folder)
+    except DatasetError as e:
+        raise PropscanError(f"--feedback {folder}: {e}") from None
+    return len(arts), sum(len(a.spans) for a in arts)
+
+
+def plan(cfg: object) -> dict[str, int]:
+    """What a run would train and validate on (``--dry-run``)."""
+    import json
+
+    from ..train.trainer import load_data
+
+    train, val, extra = load_data(cfg)  # type: ignore[arg-type]
+    out = {"train_articles": len(train), "validation_articles": len(val), "extra_texts": len(extra),
+           "feedback_articles": getattr(cfg, "feedback_articles", 0), "feedback_spans": getattr(cfg, "feedback_spans", 0)}
+    print(json.dumps(out))
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    fb_articles = fb_spans = 0
+    if args.feedback:
+        from ..errors import PropscanError
+
+        fb_articles, fb_spans = feedback_counts(args.feedback)
+        if not fb_articles:
+            raise PropscanError(f"--feedback {args.feedback}: the export holds no reviewed article")
+    if args.dry_run:
+        from ..train.trainer import TrainConfig
+
+        plan(TrainConfig(data=args.data, feedback=args.feedback, feedback_articles=fb_articles,
+                         feedback_spans=fb_spans, memes=args.memes, with_2020=args.with_2020,
+                         max_train_articles=args.max_train_articles))
+        return 0
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -55,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
                       window=args.window, stride=args.stride, pos_weight=args.pos_weight, seed=args.seed,
                       threads=args.threads, memes=args.memes, with_2020=args.with_2020,
                       max_train_articles=args.max_train_articles, layers=args.layers, device=args.device,
-                      save_every=args.save_every)
+                      save_every=args.save_every, feedback=args.feedback, feedback_articles=fb_articles,
+                      feedback_spans=fb_spans)
     argv = list(sys.argv[1:]) if sys.argv[1:2] == ["train"] else []
     if "--checkpoint" in argv:  # record the command that trains this model from scratch
         i = argv.index("--checkpoint")

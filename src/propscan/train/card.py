@@ -95,7 +95,8 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
       f"validation): {m['train_articles']} articles."
       + (" Plus the SemEval-2020 Task 11 annotation (technique spans, 2020 names read as their 2023 "
          "counterparts) of the same training articles, on their 2020 texts." if c.get("with_2020") else "")
-      + (" Plus the SemEval-2021 Task 6 meme texts (training + dev)." if c.get("memes") else ""))
+      + (" Plus the SemEval-2021 Task 6 meme texts (training + dev)." if c.get("memes") else "")
+      + feedback_line(c))
     w(f"- Validation: {m['validation_articles']} SemEval-2023 English articles (paragraph labels and spans); "
       f"for span identification the SemEval-2020 Task 11 versions of the validation articles "
       f"({m['validation_articles_2020']} articles, their own SI gold and their own slightly different text).")
@@ -173,6 +174,15 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("## Citations")
     w(CITATIONS)
     return "\n".join(L) + "\n"
+
+
+def feedback_line(c: dict[str, Any]) -> str:
+    """How much user feedback went into training (``propscan train --feedback DIR``); "" when none."""
+    if not c.get("feedback"):
+        return ""
+    return (f" Plus {c.get('feedback_articles', 0)} articles with {c.get('feedback_spans', 0)} reviewed spans "
+            f"from users' corrections (`propscan export-feedback`, folder `{Path(str(c['feedback'])).name}`): "
+            "what annotators accepted, relabelled or added.")
 
 
 def write_card(path: str | Path, metrics: dict[str, Any], config: dict[str, Any]) -> None:

@@ -47,6 +47,9 @@ class TrainConfig:
     save_every: int = 25  # batches between resumable snapshots (resume.pt); a killed run continues from there
     layers: int = 0  # keep only the first N transformer layers (0 = all 6): fewer layers, faster inference
     device: str = "auto"  # "cpu", "cuda" or "auto" (cuda when torch sees a GPU); results do not depend on it
+    feedback: str | None = None  # a `propscan export-feedback` folder: its reviewed articles join the training data
+    feedback_articles: int = 0  # how many went in (recorded for the model card)
+    feedback_spans: int = 0
     labels: list[str] = field(default_factory=lambda: list(TECHNIQUE_NAMES))
 
 
@@ -115,6 +118,10 @@ def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[An
         if cfg.max_train_articles:
             train20 = train20[: cfg.max_train_articles]
         extra += train20
+    if cfg.feedback:
+        from ..cli.export_feedback import load_feedback
+
+        extra += load_feedback(cfg.feedback)  # training only: never validation
     return train, val, extra
 
 
