@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from propscan.analyzer import Analyzer  # noqa: E402
 from propscan.store import Store  # noqa: E402
 from propscan.web import Settings, create_app  # noqa: E402
-from propscan.web.chart import Series, line_chart, profile_charts  # noqa: E402
+from propscan.web.chart import profile_charts, rate_panel  # noqa: E402
 
 from test_web_api import ARTICLE, KeywordTagger  # noqa: E402
 
@@ -214,6 +214,7 @@ def test_corpus_page_filters_and_pages(env):
 
 
 def test_outlet_pages_chart_the_profile(env):
+    """Issue 14: charts sat at 100% for small outlets (one article = 100% of them) and their lines hid each other."""
     client, _ = env
     submit(client, "One\n\nThe brutal start.\n", outlet="chart.example", date="2024-01-03")
     submit(client, "Two\n\nTraitors, brutal traitors.\n", outlet="chart.example", date="2024-02-03")
@@ -222,11 +223,16 @@ def test_outlet_pages_chart_the_profile(env):
     assert 'href="/outlets/chart.example"' in listing
     page = client.get("/outlets/chart.example")
     assert page.status_code == 200
-    svgs = re.findall(r"<svg\b.*?</svg>", page.text, flags=re.S)
-    assert len(svgs) == 2
-    assert "2024-01" in svgs[0] and "2024-03" in svgs[0] and "Manipulative wording" in svgs[0]
-    assert "Loaded language" in svgs[1]
-    assert "Loaded language, 2024-02: 100%" in svgs[1]
+    panels = re.findall(r'<svg class="chart panel".*?</svg>', page.text, flags=re.S)
+    # one panel per category used (Manipulative wording, Attack on reputation): no line drawn over another
+    assert len(panels) == 2 and all(p.count("<polyline") <= 1 for p in panels)
+    assert "Manipulative wording" in page.text and "2024-01" in panels[0] and "2024-03" in panels[0]
+    assert "100%" not in page.text  # rates per 1,000 words, not shares of one or two articles
+    assert "per 1,000 words (95%" in panels[0] and "<polygon" in panels[0]  # the interval band
+    assert 'fill="#ffffff"' in panels[0]  # months of one article are hollow dots
+    table = page.text[page.text.index('id="profile"'):]
+    assert "Loaded language" in table and 'class="ci"' in table and "of 3" in table
+    assert "Only 2 articles" not in page.text
     assert client.get("/outlets/nobody.example", headers={"Accept": "text/html"}).status_code == 404
 
 
@@ -249,14 +255,13 @@ def test_report_assets_and_static_files(env):
     assert client.get("/static/%2e%2e/app.py").status_code == 404
 
 
-def test_line_chart_escapes_and_handles_gaps():
-    svg = line_chart(["2024-01", "2024-02", "2024-03"],
-                     [Series("<evil>", "#123456", [0.2, None, 0.5]), Series("ok", "#abcdef", [0.1, 0.1, 0.1], "6 3")],
-                     title="A & B")
-    assert "<evil>" not in svg and "&lt;evil&gt;" in svg and "A &amp; B" in svg
-    assert svg.count("<polyline") == 1  # the series with a gap draws points only, the full one a line
-    assert svg.count("<circle") == 5
-    assert 'stroke-dasharray="6 3"' in svg
+def test_rate_panel_escapes_and_shows_intervals():
+    svg = rate_panel(["2024-01", "<b>", "2024-03"], [3, 0, 5], [1000, 0, 500], [3, 0, 1], title="A & B",
+                     colour="#123456", y_max=10.0)
+    assert "<b>" not in svg and "&lt;b&gt;" in svg and "A &amp; B" in svg
+    assert svg.count("<circle") == 2  # the month without words has no point
+    assert "3.0 per 1,000 words" in svg and "10.0 per 1,000 words" in svg and "<polygon" in svg
+    assert svg.count('fill="#ffffff"') == 1  # 2024-03: one article, hollow
 
 
 def test_profile_charts_without_dated_articles():
@@ -312,8 +317,234 @@ def test_story_and_near_duplicate_links(env):
         conn.execute(sa.update(articles).where(articles.c.id.in_([a, b])).values(story_id=7))
         conn.execute(sa.insert(duplicates).values(article=b, other=a, similarity=0.83))
     page = client.get(f"/articles/{a}").text
-    assert 'href="/articles?story=7"' in page
+    assert 'href="/stories/7"' in page
     assert f'href="/articles/{b}">Flood hits town again</a>' in page and "83%" in page
     listing = client.get("/articles?story=7").text
     assert "2 articles" in listing and "story #7" in listing and f'/articles/{c}"' not in listing
+    assert 'href="/stories/7"' in listing
     assert sorted(r["id"] for r in client.get("/api/articles?story=7").json()["items"]) == [a, b]
+
+
+# -- the workbench: stories, comparison, curation, feedback list, paging (issue 14) ----------------------------
+
+@pytest.fixture
+def story_env(env, monkeypatch):
+    """Three outlets telling one story (a one-topic embedder links them), plus an unrelated article."""
+    import numpy as np
+
+    from propscan.corpus import stories
+
+    def embed(texts):  # every text on one topic, so one story; shared claims found by identical wording
+        return np.array([[1.0, float("pier" in t.lower()) * 0.01] + [0.0] * 6 for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(stories, "default_embedder", lambda: type("E", (), {"embed": staticmethod(embed)})())
+    client, store = env
+    claim = "The council voted on Monday to close the old harbour pier for good."
+    ids = []
+    for outlet, date, extra in (("north.example", "2024-05-01", "Brutal traitors run the council."),
+                                ("south.example", "2024-05-03", "Residents were calm about the decision."),
+                                ("south.example", "2024-06-10", "The brutal decision angered fishermen.")):
+        url = submit(client, f"Pier closes\n\n{claim}\n\n{extra}\n", outlet=outlet, date=date)
+        ids.append(int(url.rsplit("/", 1)[1]))
+    store.link_pending()
+    return client, store, ids
+
+
+def _story_id(store, article_id):
+    return store.info(article_id)["story_id"]
+
+
+def test_story_list_page_and_api_with_filters(story_env):
+    client, store, ids = story_env
+    sid = _story_id(store, ids[0])
+    assert sid is not None and _story_id(store, ids[2]) == sid
+    page = client.get("/stories")
+    assert page.status_code == 200 and f'href="/stories/{sid}"' in page.text and "Pier closes" in page.text
+    assert f'href="/stories/{sid}"' in client.get("/stories", params={"outlet": "north.example"}).text
+    assert f'href="/stories/{sid}"' not in client.get("/stories", params={"outlet": "nobody.example"}).text
+    assert f'href="/stories/{sid}"' not in client.get("/stories", params={"min_size": "4"}).text
+    assert f'href="/stories/{sid}"' in client.get("/stories", params={"technique": "Name_Calling-Labeling"}).text
+    assert f'href="/stories/{sid}"' not in client.get("/stories", params={"date_to": "2024-01-01"}).text
+    assert client.get("/stories", params={"date_from": "soon"}).status_code == 400
+    api = client.get("/api/stories", params={"min_size": 2}).json()
+    assert api["total"] == 1 and api["items"][0]["id"] == sid and api["items"][0]["n_articles"] == 3
+    assert client.get("/api/stories", params={"technique": "Nonsense"}).status_code == 422
+
+
+def test_story_page_side_by_side_differences_shared_and_timeline(story_env):
+    client, store, ids = story_env
+    sid = _story_id(store, ids[0])
+    page = client.get(f"/stories/{sid}")
+    assert page.status_code == 200
+    text = page.text
+    side = text[text.index('id="side-by-side"'):text.index('id="profile"')]
+    assert side.index("north.example") < side.index("south.example")  # one column per outlet
+    assert all(f'href="/articles/{i}"' in side for i in ids)
+    profile = text[text.index('id="story-profile"'):text.index("</table>", text.index('id="story-profile"'))]
+    assert "Name calling / labeling" in profile and "Loaded language" in profile and "Attack on reputation" in profile
+    diffs = text[text.index('id="differences"'):text.index('id="shared"')]
+    assert "Only north.example" in diffs and "Name calling / labeling" in diffs
+    shared = text[text.index('id="shared"'):text.index('id="timeline"')]
+    assert "close the old harbour pier" in shared
+    assert re.search(rf'href="/articles/{ids[0]}#text-l3"', shared)  # linked to its paragraph on the article page
+    assert f'id="text-l3"' in client.get(f"/articles/{ids[0]}").text
+    timeline = text[text.index('id="timeline"'):]
+    assert "<svg" in timeline and timeline.index("2024-05-01") < timeline.index("2024-06-10")
+    api = client.get(f"/api/stories/{sid}").json()
+    assert api["n_outlets"] == 2 and api["shared"] and {p["article"] for p in api["shared"][0]["passages"]} >= {ids[0]}
+    assert client.get("/stories/999").status_code == 404 and client.get("/api/stories/999").status_code == 404
+
+
+def test_compare_outlets_page_and_api(story_env):
+    client, _, _ = story_env
+    page = client.get("/compare", params=[("outlet", "north.example"), ("outlet", "south.example")])
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="comparison"'):]
+    assert "1 article," in table and "2 articles," in table and table.count('class="ci"') >= 4
+    assert "100%" not in table
+    # an outlet that never used a technique still gets an interval above zero, not a certain 0
+    assert re.search(r"<b>0\.0</b> <span class=\"muted\">\(0\.0–[1-9]", table)
+    assert client.get("/compare", params={"outlet": "north.example"}).status_code == 422
+    api = client.get("/api/compare", params=[("outlet", "north.example"), ("outlet", "south.example")]).json()
+    rate = api["outlets"][0]["techniques"]["Name_Calling-Labeling"]
+    assert rate["spans"] == 1 and rate["per_1000_ci"][0] < rate["per_1000_words"] < rate["per_1000_ci"][1]
+    assert client.get("/api/compare", params=[("outlet", "a"), ("outlet", "north.example")]).status_code == 404
+    assert client.get("/api/compare", params=[("outlet", "north.example")]).status_code == 422
+
+
+def test_curation_edit_and_delete_from_the_pages(env):
+    client, store = env
+    url = submit(client, HOSTILE.replace("Hostile", "Curated"), outlet="old.example")
+    aid = int(url.rsplit("/", 1)[1])
+    page = client.get(url).text
+    assert f'action="/articles/{aid}/edit"' in page and f'href="/articles/{aid}/delete"' in page
+    token = csrf_of(page)
+    r = client.post(f"/articles/{aid}/edit", data={"csrf": token, "outlet": "new.example", "date": "2024-02-02",
+                                                   "title": "A better title"}, follow_redirects=False)
+    assert r.status_code == 303
+    info = store.info(aid)
+    assert (info["outlet"], info["date"], info["title"]) == ("new.example", "2024-02-02", "A better title")
+    assert "Saved." in client.get(r.headers["location"]).text
+    bad = client.post(f"/articles/{aid}/edit", data={"csrf": token, "outlet": "new.example", "date": "someday",
+                                                     "title": "A better title"})
+    assert bad.status_code == 400 and "someday" in bad.text
+    assert client.post(f"/articles/{aid}/edit", data={"csrf": "forged", "outlet": "x"}).status_code == 403
+    confirm = client.get(f"/articles/{aid}/delete")
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.text and "A better title" in confirm.text
+    assert store.info(aid) is not None  # asking is not deleting
+    r = client.post(f"/articles/{aid}/delete", data={"csrf": csrf_of(confirm.text)}, follow_redirects=False)
+    assert r.status_code == 303 and store.info(aid) is None
+    assert f"Article #{aid} deleted." in client.get(r.headers["location"]).text
+    assert client.get(url, headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_curation_over_the_api_needs_the_token(tmp_path):
+    store = Store(str(tmp_path / "tok.db"))
+    app = create_app(store=store, settings=Settings(api_token="s3cret"),
+                     analyzer_factory=lambda: Analyzer([KeywordTagger()]))
+    auth = {"Authorization": "Bearer s3cret"}
+    with TestClient(app) as client:
+        aid = client.post("/api/analyze", json={"text": ARTICLE}, headers=auth).json()["id"]
+        assert client.patch(f"/api/articles/{aid}", json={"outlet": "x.example"}).status_code == 401
+        r = client.patch(f"/api/articles/{aid}", json={"outlet": "x.example", "date": "2024-01-31"}, headers=auth)
+        assert r.status_code == 200 and r.json()["outlet"] == "x.example" and r.json()["date"] == "2024-01-31"
+        assert client.patch(f"/api/articles/{aid}", json={}, headers=auth).status_code == 422
+        assert client.patch("/api/articles/999", json={"title": "t"}, headers=auth).status_code == 404
+        assert client.delete(f"/api/articles/{aid}").status_code == 401
+        assert client.delete(f"/api/articles/{aid}", headers=auth).status_code == 204
+        assert client.delete(f"/api/articles/{aid}", headers=auth).status_code == 404
+        assert client.get(f"/api/articles/{aid}").status_code == 404
+    store.close()
+
+
+def test_corrections_listed_with_who_and_when_and_shown_as_corrected(env):
+    client, _ = env
+    url = submit(client)
+    aid = int(url.rsplit("/", 1)[1])
+    page = client.get(url).text
+    assert "No corrections yet." in page
+    r = client.post(f"/articles/{aid}/feedback", data={"csrf": csrf_of(page), "action": "wrong", "span": "0",
+                                                       "annotator": "Ana <b>Analyst</b>", "note": "a fair word"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "propscan_annotator=" in r.headers["set-cookie"]
+    page = client.get(r.headers["location"]).text
+    reviews = page[page.index('id="reviews"'):page.index("</table>", page.index('id="reviews"'))]
+    assert "Ana &lt;b&gt;Analyst&lt;/b&gt;" in reviews and "rejected" in reviews and "a fair word" in reviews
+    assert re.search(r"<td>20\d\d-\d\d-\d\d \d\d:\d\d</td>", reviews)  # when
+    assert "ps-fixed" in page and "corrected: rejected" in page  # the span is drawn as corrected
+    assert 'value="Ana &lt;b&gt;Analyst&lt;/b&gt;"' in page  # the name is remembered for the next correction
+    api = client.get(f"/api/articles/{aid}/feedback").json()
+    assert api[0]["annotator"] == "Ana <b>Analyst</b>" and api[0]["action"] == "reject"
+    assert client.get("/api/articles/999/feedback").status_code == 404
+
+
+def test_article_page_lists_paragraphs_with_their_strongest_passage(env):
+    client, _ = env
+    page = client.get(submit(client)).text
+    plist = page[page.index('id="paragraphs"'):page.index('id="feedback"')]
+    assert 'href="#text-l3"' in plist and "Loaded language" in plist and "<q>brutal</q>" in plist
+    assert 'class="ps-minconf"' in page  # the confidence control
+    assert "Evidence: why it was marked" in page and "Definition" in page
+
+
+def test_a_page_past_the_end_shows_the_last_page(env):
+    client, _ = env
+    for i in range(27):
+        submit(client, f"Paging {i}\n\nThe brutal item {i}.\n", outlet="paging.example")
+    page = client.get("/articles", params={"outlet": "paging.example", "page": "999"})
+    assert page.status_code == 200 and "page 2 of 2" in page.text and "page 999" not in page.text
+    assert 'rel="prev"' in page.text and 'rel="next"' not in page.text
+    assert "page 1 of 2" in client.get("/articles", params={"outlet": "paging.example", "page": "-3"}).text
+
+
+def test_analyze_page_takes_a_link(env, monkeypatch):
+    from propscan.document import Article
+    from propscan.web import service
+
+    seen = {}
+
+    def fake_fetch(url, **kw):  # the fetcher itself is tested in test_web_data; here only the route and field
+        seen.update(url=url, **kw)
+        return Article(id="linked", text="Linked news\n\nThe brutal regime.\n", source=url)
+
+    monkeypatch.setattr(service, "fetch_link", fake_fetch)
+    client, store = env
+    assert 'name="link"' in client.get("/").text
+    page = client.get("/").text
+    r = client.post("/analyze", data={"csrf": csrf_of(page), "text": "", "link": "https://news.example/a.html"},
+                    files={"file": ("", b"")}, follow_redirects=False)
+    assert r.status_code == 303 and seen["url"] == "https://news.example/a.html" and seen["allow_private"] is False
+    assert "Linked news" in client.get(r.headers["location"]).text
+    bad = client.post("/analyze", data={"csrf": csrf_of(page), "text": "", "link": "ftp://news.example/a"},
+                      files={"file": ("", b"")})
+    assert bad.status_code == 422 and "http(s)" in bad.text
+    api = client.post("/api/analyze", json={"link": "https://news.example/b.html"})
+    assert api.status_code == 200 and api.json()["article"]["title"] == "Linked news"
+    assert client.post("/api/analyze", json={"link": "https://x.example", "text": "t"}).status_code == 422
+
+
+def test_openapi_documents_status_codes_and_response_schemas():
+    app = create_app(store=Store("sqlite://"), settings=Settings(api_token=None), analyzer_factory=lambda: None)
+    schema = app.openapi()
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            codes = op["responses"]
+            ok_codes = [c for c in codes if c.startswith("2")]
+            assert ok_codes, f"{method} {path}: no success response"
+            for code, resp in codes.items():
+                if code == "204":
+                    continue
+                body = resp.get("content", {}).get("application/json", {}).get("schema")
+                assert body and body != {} and body.get("additionalProperties") is not True, \
+                    f"{method} {path} {code}: empty response schema"
+                if not code.startswith("2"):
+                    assert body == {"$ref": "#/components/schemas/ErrorOut"}, f"{method} {path} {code}"
+    for path in ("/api/stories", "/api/stories/{story_id}", "/api/compare", "/api/articles/{article_id}/feedback"):
+        assert path in schema["paths"]
+    assert {"patch", "delete", "get"} <= set(schema["paths"]["/api/articles/{article_id}"])
+
+
+def test_docs_examples_use_the_requests_own_address(env):
+    client, _ = env
+    page = client.get("/docs", headers={"Host": "propscan.example:9123"}).text
+    assert "http://propscan.example:9123/api/analyze" in page and ":8000" not in page

@@ -346,6 +346,9 @@ def legend(counts: Counter[str], taxonomy: str = "2023", *, scope: str = "articl
     return (f'<section class="ps-legend" aria-label="legend and filters"><h{h}>{esc(heading)}</h{h}>'
             f'<div class="ps-all"><button type="button" data-all="on">show all</button>'
             f'<button type="button" data-all="off">hide all</button></div>'
+            f'<label class="ps-conf">Hide spans below <output>0%</output> confidence'
+            f'<input type="range" class="ps-minconf" data-scope="{scope}" min="0" max="95" step="5" value="0" '
+            f'aria-label="hide spans below this confidence"></label>'
             f'<ul>{"".join(items)}</ul></section>')
 
 
@@ -372,13 +375,17 @@ def _meta_items(analysis: Analysis) -> list[str]:
 
 
 def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | None = None,
-                   heading_level: int = 2, show_models: bool = True) -> str:
+                   heading_level: int = 2, show_models: bool = True,
+                   corrections: dict[tuple[int, int, str], str] | None = None) -> str:
     """One article as an HTML fragment; see the module docstring for the contract.
 
     ``anchor`` is the element id (default derived from the article id; pass
     unique ones when several articles share a page). ``heading_level`` is the
-    level of the article title (sections use the next levels).
+    level of the article title (sections use the next levels). ``corrections``
+    maps a span's (start, end, technique) to what a person said about it
+    ("rejected", "relabelled as ..."): such spans are drawn as corrected.
     """
+    corrections = corrections or {}
     art = analysis.article
     text = art.text
     anchor = re.sub(r"[^A-Za-z0-9_-]", "-", anchor) if anchor else _anchor_for(analysis)  # safe in ids
@@ -387,12 +394,14 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     spans = [s for s in analysis.sorted_spans() if 0 <= s.start < s.end <= len(text)]
     layers = assign_layers(spans)
     keys = [_key(s.technique) for s in spans]
+    fixed = [corrections.get((s.start, s.end, s.technique), "") for s in spans]
 
     data = {
         "id": art.id,
         "spans": [{"technique": k, "start": s.start, "end": s.end, "score": round(float(s.score), 4),
-                   "evidence": s.evidence, "detector": s.detector, "text": text[s.start:s.end], "layer": layer}
-                  for s, k, layer in zip(spans, keys, layers)],
+                   "evidence": s.evidence, "detector": s.detector, "text": text[s.start:s.end], "layer": layer,
+                   **({"corrected": fix} if fix else {})}
+                  for s, k, layer, fix in zip(spans, keys, layers, fixed)],
         "techniques": {k: _technique_info(k, taxonomy) for k in sorted(set(keys))},
     }
 
@@ -417,7 +426,10 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
                 out.append(chunk)
                 continue
             classes = " ".join(f"u{layers[i]}-{keys[i]}" for i in piece.spans)
-            tip = "; ".join(f"{_label(keys[i], taxonomy)} ({_fmt_score(float(spans[i].score))})" for i in piece.spans)
+            if any(fixed[i] for i in piece.spans):
+                classes += " ps-fixed"
+            tip = "; ".join(f"{_label(keys[i], taxonomy)} ({_fmt_score(float(spans[i].score))})"
+                            + (f" [corrected: {fixed[i]}]" if fixed[i] else "") for i in piece.spans)
             focus = ' tabindex="0" role="button"' if piece.opens else ""
             out.append(f'<mark class="ps-seg {classes}" data-s="{" ".join(map(str, piece.spans))}"'
                        f' title="{esc(tip)}"{focus}>{chunk}</mark>')
@@ -471,15 +483,18 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     for i, (s, k) in enumerate(zip(spans, keys)):
         quote = text[s.start:s.end]
         quote = quote if len(quote) <= 300 else quote[:300] + "…"
-        table_rows.append(f"<tr><td>{_chip(k, taxonomy)}</td><td><q>{esc(quote)}</q>"
+        definition = TECHNIQUES[k].definition if k in TECHNIQUES else ""
+        fix = f'<div class="ps-fixnote">corrected: {esc(fixed[i])}</div>' if fixed[i] else ""
+        table_rows.append(f'<tr data-i="{i}"><td>{_chip(k, taxonomy)}{fix}</td><td><q>{esc(quote)}</q>'
                           f'<div class="ps-muted">line {bisect.bisect_left(newlines, s.start) + 1}, chars {s.start}–{s.end}</div></td>'
                           f'<td class="ps-num">{esc(_fmt_score(float(s.score)))}</td><td>{esc(s.evidence)}</td>'
+                          f'<td class="ps-muted">{esc(definition)}</td>'
                           f'<td><button type="button" class="ps-goto" data-i="{i}">show</button></td></tr>')
     span_table = ""
     if table_rows:
         span_table = (f'<details class="ps-spans"><summary>All {len(spans)} spans</summary><div class="ps-wrap">'
                       f'<table class="ps-table"><thead><tr><th>Technique</th><th>Text</th><th>Conf.</th>'
-                      f'<th>Evidence</th><th></th></tr></thead><tbody>{"".join(table_rows)}</tbody></table>'
+                      f'<th>Evidence: why it was marked</th><th>Definition</th><th></th></tr></thead><tbody>{"".join(table_rows)}</tbody></table>'
                       f"</div></details>")
 
     models = ""

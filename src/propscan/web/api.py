@@ -22,6 +22,8 @@ from starlette.formparsers import MultiPartException
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .app import ApiError
+from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
+                      OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy, errors, ok)
 from .security import bearer, token_ok
 from .service import analyze_and_store, get_analysis, record_feedback, store_of
 
@@ -39,6 +41,37 @@ def require_token(request: Request) -> None:
 router = APIRouter(prefix="/api", tags=["api"])
 
 
+async def store_call(request: Request, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a Store method in the thread pool; 501 when this store lacks it (an older or a custom store)."""
+    fn = getattr(store_of(request), name, None)
+    if fn is None:
+        raise ApiError(501, f"this store does not support {name.replace('_', ' ')}")
+    return await run_in_threadpool(lambda: fn(*args, **kwargs))
+
+
+def link_preparer(request: Request, link: str, title: str | None, meta: dict[str, Any]) -> Any:
+    """Build the Article by fetching ``link`` server-side (in the analysis worker, never on the event loop)."""
+    from . import service
+
+    fetch = getattr(service, "fetch_link", None)
+    if fetch is None:
+        raise ApiError(501, "this server cannot fetch links")
+    link = link.strip()
+    if not link.lower().startswith(("http://", "https://")):
+        raise ApiError(422, f"link: only http(s) addresses can be fetched, not {link[:80]!r}")
+    settings = request.app.state.settings
+    allow_private = bool(getattr(settings, "fetch_private", False))
+
+    def prepare() -> Any:
+        article = fetch(link, allow_private=allow_private, max_bytes=settings.max_upload_bytes)
+        if title:
+            article.title = title
+        article.meta.update({k: v for k, v in meta.items() if v and k != "link"})
+        return article
+
+    return prepare
+
+
 class AnalyzeIn(BaseModel):
     text: str | None = Field(None, description="article text; the first non-empty line is the title")
     html: str | None = Field(None, description="an HTML page instead of text; its main text is extracted")
@@ -46,7 +79,9 @@ class AnalyzeIn(BaseModel):
     source: str | None = Field(None, max_length=2000, description="where the article comes from (URL or name)")
     outlet: str | None = Field(None, max_length=255)
     date: str | None = Field(None, max_length=64, description="publication date, e.g. 2023-05-17")
-    url: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=2000, description="the article's address (metadata only)")
+    link: str | None = Field(None, max_length=2000,
+                             description="an http(s) address to fetch and analyse instead of text or html")
     clean: bool = Field(True, description="clean crawler debris (navigation, widgets) before analysis")
 
 
@@ -58,6 +93,7 @@ class FeedbackIn(BaseModel):
     technique: str | None = Field(None, description="the span's technique (wrong, relabel) or the new one (add)")
     new_technique: str | None = Field(None, description="the right technique (relabel)")
     note: str = Field("", max_length=2000)
+    annotator: str = Field("", max_length=120, description="who made the correction (default: the token's owner)")
 
 
 _ANALYZE_BODY = {
@@ -100,8 +136,10 @@ async def _prepare_from_request(request: Request) -> Any:
         except ValidationError as e:
             first = e.errors()[0]
             raise ApiError(422, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-        if (data.text is None) == (data.html is None):
-            raise ApiError(422, 'give exactly one of "text" or "html"')
+        if sum(x is not None for x in (data.text, data.html, data.link)) != 1:
+            raise ApiError(422, 'give exactly one of "text", "html" or "link"')
+        if data.link is not None:
+            return link_preparer(request, data.link, data.title, inputs.clean_meta(data.model_dump()))
         body = data.text if data.text is not None else data.html or ""
         _too_large(len(body.encode("utf-8", "surrogatepass")), limit)
         if not body.strip():
@@ -149,17 +187,20 @@ def _upload_kind(upload: UploadFile) -> str:
 
 
 @router.post("/analyze", dependencies=[Depends(require_token)], openapi_extra=_ANALYZE_BODY,
-             summary="Analyse an article (JSON text or html, a file upload, or an HTML/text body) and store it",
-             responses={400: {"description": "empty or unreadable input"}, 401: {"description": "API token"},
-                        413: {"description": "too large"}, 415: {"description": "unsupported type"},
-                        422: {"description": "invalid fields"}, 503: {"description": "analysis queue full"}})
+             summary="Analyse an article (JSON text, html or a link, a file upload, or an HTML/text body) and store it",
+             response_model=None,
+             responses={**ok(AnalysisOut, "the analysis, stored"),
+                        **errors(400, 401, 413, 415, 422, 501, 503, e400="empty, unreadable or unfetchable input",
+                                 e503="analysis queue full or models unavailable")})
 async def analyze(request: Request, taxonomy: Taxonomy = "2023") -> Response:
     prepare = await _prepare_from_request(request)
     article_id, analysis = await analyze_and_store(request, prepare)
     return json_response({"id": article_id, **analysis.to_dict(taxonomy)})
 
 
-@router.get("/articles", summary="Search stored analyses")
+@router.get("/articles", summary="Search stored analyses", response_model=None,
+            responses={**ok(ArticleList, "one page of matching articles, newest first"),
+                       **errors(400, 422, e400="a bad date")})
 async def articles(
     request: Request,
     outlet: str | None = Query(None, max_length=255),
@@ -168,7 +209,7 @@ async def articles(
     technique: str | None = Query(None, description="articles using this technique"),
     genre: str | None = Query(None, max_length=32),
     language: str | None = Query(None, max_length=16),
-    q: str | None = Query(None, max_length=500, description="words in the title or text"),
+    q: str | None = Query(None, max_length=500, description='words in the title or text; "quoted phrase"'),
     story: int | None = Query(None, ge=1, description="articles about this story (see propscan ingest)"),
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=200),
@@ -196,10 +237,49 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in dict(row).items()}
 
 
-@router.get("/articles/{article_id}", summary="One stored analysis")
+@router.get("/articles/{article_id}", summary="One stored analysis", response_model=None,
+            responses={**ok(AnalysisOut, "the stored analysis"), **errors(404, 422)})
 async def article(request: Request, article_id: int, taxonomy: Taxonomy = "2023") -> Response:
     analysis = await get_analysis(request, article_id)
     return json_response({"id": article_id, **analysis.to_dict(taxonomy)})
+
+
+@router.patch("/articles/{article_id}", dependencies=[Depends(require_token)], response_model=None,
+              summary="Correct an article's outlet, date or title (fields left out stay as they are)",
+              responses={**ok(ArticleInfo, "the article's facts after the change"), **errors(400, 401, 404, 422, 501)})
+async def edit_article(request: Request, article_id: int, body: ArticlePatch) -> dict[str, Any]:
+    return await update_article(request, article_id, body.model_dump(exclude_unset=True))
+
+
+async def update_article(request: Request, article_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """Apply a curation edit (shared with the article page's form); 404 when there is no such article."""
+    if not fields:
+        raise ApiError(422, "give at least one of outlet, date, title")
+    got = await store_call(request, "update_article", article_id, **fields)
+    if got is None:
+        raise ApiError(404, f"no article with id {article_id}")
+    return _jsonable(got)
+
+
+@router.delete("/articles/{article_id}", dependencies=[Depends(require_token)], status_code=204,
+               response_model=None, summary="Delete an article and the feedback on it",
+               responses={204: {"description": "deleted"}, **errors(401, 404, 422, 501)})
+async def delete_article(request: Request, article_id: int) -> Response:
+    await remove_article(request, article_id)
+    return Response(status_code=204)
+
+
+async def remove_article(request: Request, article_id: int) -> None:
+    if not await store_call(request, "delete_article", article_id):
+        raise ApiError(404, f"no article with id {article_id}")
+
+
+@router.get("/articles/{article_id}/feedback", summary="Corrections recorded on an article, oldest first",
+            response_model=None, responses={**ok(list[FeedbackRow], "the corrections"), **errors(404, 422, 501)})
+async def article_feedback(request: Request, article_id: int) -> list[dict[str, Any]]:
+    await get_analysis(request, article_id)  # 404 for a missing article, not an empty list
+    rows = await store_call(request, "article_feedback", article_id)
+    return [_jsonable(r) for r in rows]
 
 
 def json_response(payload: dict[str, Any], status: int = 200) -> Response:
@@ -217,18 +297,49 @@ def techniques_payload() -> dict[str, Any]:
     }
 
 
-@router.get("/techniques", summary="The taxonomy: techniques with definitions, categories and colours")
+@router.get("/techniques", summary="The taxonomy: techniques with definitions, categories and colours",
+            response_model=None, responses=ok(Taxonomy, "categories and techniques"))
 async def techniques() -> dict[str, Any]:
     return techniques_payload()
 
 
-@router.get("/outlets", summary="Outlets in the store")
+@router.get("/outlets", summary="Outlets in the store", response_model=None,
+            responses=ok(list[OutletRow], "every outlet with its article count and dates"))
 async def outlets(request: Request) -> list[dict[str, Any]]:
     rows = await run_in_threadpool(store_of(request).outlets)
     return [_jsonable(r) for r in rows]
 
 
-@router.get("/outlets/{name:path}", summary="An outlet's technique profile by month")
+MAX_COMPARED = 5
+
+
+def compared_names(names: list[str]) -> list[str]:
+    """2-5 distinct outlet names, in the order given; 422 otherwise (shared with the comparison page)."""
+    seen = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    if not 2 <= len(seen) <= MAX_COMPARED:
+        raise ApiError(422, f"outlet: choose 2 to {MAX_COMPARED} different outlets (got {len(seen)})")
+    return seen
+
+
+@router.get("/compare", summary="Compare 2-5 outlets: technique rates per 1,000 words with 95% intervals",
+            response_model=None,
+            responses={**ok(Comparison, "one entry per outlet, in the order asked"), **errors(404, 422, 501)})
+async def compare(request: Request, outlet: list[str] = Query(..., description="an outlet name; repeat 2-5 times")
+                  ) -> dict[str, Any]:
+    return {"outlets": await compare_outlets(request, outlet)}
+
+
+async def compare_outlets(request: Request, names: list[str]) -> list[dict[str, Any]]:
+    names = compared_names(names)
+    known = {o["outlet"] for o in await run_in_threadpool(store_of(request).outlets)}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ApiError(404, f"no articles from outlet {missing[0]!r}")
+    return list(await store_call(request, "compare_outlets", names))
+
+
+@router.get("/outlets/{name:path}", summary="An outlet's technique profile by month", response_model=None,
+            responses={**ok(OutletProfile, "overall and month-by-month rates"), **errors(404, 422)})
 async def outlet(request: Request, name: str) -> dict[str, Any]:
     profile = await run_in_threadpool(store_of(request).outlet_profile, name)
     if not profile or not profile.get("n_articles"):
@@ -236,10 +347,60 @@ async def outlet(request: Request, name: str) -> dict[str, Any]:
     return profile
 
 
-@router.post("/feedback", dependencies=[Depends(require_token)], status_code=201,
+@router.post("/feedback", dependencies=[Depends(require_token)], status_code=201, response_model=None,
              summary="Correct the model: mark a span wrong, relabel it, or add a missed span",
-             responses={401: {"description": "API token"}, 404: {"description": "no such article"},
-                        422: {"description": "invalid correction"}})
+             responses={**ok(FeedbackOut, "the correction, recorded", 201),
+                        **errors(401, 404, 422, e404="no such article", e422="invalid correction")})
 async def feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     return await record_feedback(request, body.article_id, body.action, body.start, body.end, body.technique,
-                                 body.new_technique, body.note)
+                                 body.new_technique, body.note, annotator=body.annotator)
+
+
+# -- stories ----------------------------------------------------------------------------
+
+@router.get("/stories", summary="Stories (articles on the same events), largest first, with filters",
+            response_model=None, responses={**ok(StoryList, "one page of stories"), **errors(400, 422, 501)})
+async def stories(
+    request: Request,
+    outlet: str | None = Query(None, max_length=255, description="stories with an article from this outlet"),
+    date_from: dt.date | None = Query(None, description="stories running on or after this date"),
+    date_to: dt.date | None = Query(None, description="stories running on or before this date"),
+    technique: str | None = Query(None, description="stories with an article using this technique"),
+    min_size: int = Query(1, ge=1, description="at least this many articles"),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    return await story_search(request, outlet=outlet, date_from=date_from, date_to=date_to, technique=technique,
+                              min_size=min_size, offset=offset, limit=limit)
+
+
+async def story_search(request: Request, *, offset: int, limit: int, min_size: int = 1,
+                       **filters: Any) -> dict[str, Any]:
+    """Stories matching validated filters, with the total for paging (shared with the story list page)."""
+    if filters.get("technique"):
+        from .service import technique_name
+
+        filters["technique"] = technique_name(filters["technique"], "technique")
+    if filters.get("date_from") and filters.get("date_to") and filters["date_from"] > filters["date_to"]:
+        raise ApiError(422, "date_from is after date_to")
+    given = {k: v for k, v in filters.items() if v not in (None, "")}
+    total = await store_call(request, "count_stories", min_articles=min_size, **given)
+    items = await store_call(request, "stories", min_articles=min_size, limit=limit, offset=offset, **given)
+    return {"total": int(total), "offset": offset, "limit": limit, "items": [_jsonable(r) for r in items]}
+
+
+@router.get("/stories/{story_id}", summary="One story: its articles side by side by outlet, what differs, what is shared",
+            response_model=None, responses={**ok(StoryOut, "the story"), **errors(404, 422, 501)})
+async def story(request: Request, story_id: int) -> dict[str, Any]:
+    return await story_data(request, story_id)
+
+
+async def story_data(request: Request, story_id: int) -> dict[str, Any]:
+    """The story with its shared passages (shared with the story page)."""
+    got = await store_call(request, "story", story_id)
+    if not got:
+        raise ApiError(404, f"no story with id {story_id}")
+    got = dict(got)
+    if hasattr(store_of(request), "shared_passages"):
+        got["shared"] = list(await store_call(request, "shared_passages", story_id))
+    return got

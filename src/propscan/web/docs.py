@@ -29,7 +29,8 @@ def _endpoints(schema: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
-            out.append({"method": method.upper(), "path": path, "summary": op.get("summary", "")})
+            out.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "codes": ", ".join(sorted(op.get("responses", {})))})
     return out
 
 
@@ -39,6 +40,8 @@ async def docs(request: Request) -> Response:
     return templates.TemplateResponse(request, "docs.html", {
         "endpoints": _endpoints(request.app.openapi()),
         "swagger": _swagger_dir() is not None,
+        # the curl examples use the address this page was asked for, not a fixed port
+        "base": str(request.base_url).rstrip("/"),
     })
 
 

@@ -11,11 +11,16 @@ from markupsafe import Markup
 from ..document import Analysis
 
 
-def article_html(analysis: Analysis, taxonomy: str = "2023") -> Markup:
+ANCHOR = "text"  # paragraph ids on the article page are text-l<line>: the story page links to them
+
+
+def article_html(analysis: Analysis, taxonomy: str = "2023",
+                 corrections: dict[tuple[int, int, str], str] | None = None) -> Markup:
     from ..render import render_article
 
     # render_article escapes every untrusted string itself; Markup keeps Jinja from escaping it twice
-    return Markup(render_article(analysis, taxonomy, heading_level=1, show_models=True))
+    return Markup(render_article(analysis, taxonomy, anchor=ANCHOR, heading_level=1, show_models=True,
+                                 corrections=corrections))
 
 
 def report_assets() -> tuple[str, str]:

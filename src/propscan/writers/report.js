@@ -45,8 +45,9 @@
     if (!article) return;
     var d = data(article);
     var ids = (seg.getAttribute("data-s") || "").split(" ").filter(Boolean).map(Number);
+    var min = Number(article.getAttribute("data-minconf") || 0);
     var spans = ids.map(function (i) { return d.spans[i]; }).filter(function (s) {
-      return s && visible(article, s.technique);
+      return s && visible(article, s.technique) && s.score >= min;
     });
     if (!spans.length) { hide(); return; }
     if (seg.hasAttribute("title")) {  // the popup replaces the no-script tooltip
@@ -75,6 +76,7 @@
         ev.appendChild(document.createTextNode(s.evidence));
         box.appendChild(ev);
       }
+      if (s.corrected) box.appendChild(el("p", "ps-fixnote", "Corrected by a reader: " + s.corrected));
       if (s.detector) box.appendChild(el("p", "ps-muted", "detector: " + s.detector));
       p.appendChild(box);
     });
@@ -133,8 +135,44 @@
     return a ? [a] : [];
   }
 
+  // the confidence control: spans below the chosen probability lose their highlight (and their table row)
+  function setMinConf(article, min) {
+    var d = data(article);
+    article.querySelectorAll("mark.ps-seg").forEach(function (m) {
+      var ids = (m.getAttribute("data-s") || "").split(" ").filter(Boolean).map(Number);
+      var kept = ids.filter(function (i) { return d.spans[i] && d.spans[i].score >= min; });
+      ids.forEach(function (i) {
+        var s = d.spans[i];
+        if (s) m.classList.toggle("u" + s.layer + "-" + s.technique, kept.indexOf(i) >= 0);
+      });
+      m.classList.toggle("ps-low", !kept.length);
+    });
+    article.querySelectorAll(".ps-spans tr[data-i]").forEach(function (row) {
+      var s = d.spans[Number(row.getAttribute("data-i"))];
+      row.hidden = !!s && s.score < min;
+    });
+    article.setAttribute("data-minconf", String(min));
+    article.querySelectorAll("input.ps-minconf").forEach(function (r) { syncRange(r, min); });
+  }
+
+  function syncRange(range, min) {
+    range.value = String(Math.round(min * 100));
+    var out = range.parentNode.querySelector("output");
+    if (out) out.textContent = Math.round(min * 100) + "%";
+  }
+
+  function onRange(ev) {
+    var r = ev.target;
+    if (!r.matches || !r.matches("input.ps-minconf")) return;
+    var min = Number(r.value) / 100;
+    syncRange(r, min);
+    scopeArticles(r).forEach(function (a) { setMinConf(a, min); });
+    if (popFor) show(popFor, pinned);
+  }
+
   function onChange(ev) {
     var box = ev.target;
+    if (box.matches && box.matches("input.ps-minconf")) { onRange(ev); return; }
     if (!box.matches || !box.matches("input.ps-filter")) return;
     var t = box.getAttribute("data-t");
     scopeArticles(box).forEach(function (a) { setFilter(a, t, box.checked); });
@@ -182,6 +220,7 @@
     root.__psBound = true;
     root.addEventListener("click", onClick);
     root.addEventListener("change", onChange);
+    root.addEventListener("input", onRange);
     root.addEventListener("keydown", onKey);
     root.addEventListener("mouseover", function (ev) {
       var seg = segOf(ev.target);
