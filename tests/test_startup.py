@@ -250,3 +250,26 @@ def test_a_damaged_optimised_graph_falls_back_and_is_dropped(cache: Path) -> Non
     graph.write_bytes(b"not an onnx graph")
     assert onnx.session(path, 1).get_inputs(), "the shipped model serves instead"
     assert not list(cache.glob("tagger.optimised.onnx-*")), "the damaged copy is removed, to be rebuilt"
+
+
+def test_two_installs_sharing_a_cache_keep_each_others_entries(cache: Path, demo: Demo, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: two installs sharing ~/.cache/propscan evicted each other's tables at every start."""
+    import propscan.cache as pc
+
+    other_install = tmp_path / "venv2" / "propscan"
+    other_install.mkdir(parents=True)
+    other_src = tmp_path / "venv2" / "model.bin"
+    other_src.write_bytes(b"the other install's copy")
+    demo.load()  # this install
+    monkeypatch.setattr(pc, "install_id", lambda: str(other_install))
+    cached_arrays("demo", [other_src], _counting_build(demo.calls))  # the other install, its own source
+    monkeypatch.undo()
+    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(cache))
+    demo.load()
+    assert len(demo.calls) == 2  # each install built once; neither evicted the other
+    assert len(list(cache.glob("demo-*"))) == 2
+    other_install.rmdir()  # that install is gone: its entry goes with this install's next new version
+    demo.src.write_bytes(b"version 2")
+    demo.load()
+    assert len(list(cache.glob("demo-*"))) == 1

@@ -11,6 +11,12 @@ The folder is ``$PROPSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/propscan``, else
 ``~/.cache/propscan``; ``PROPSCAN_CACHE_DIR=off`` turns the cache off. A cache
 that cannot be written or read is not an error: the arrays are then built
 from the shipped files as before.
+
+Several installs (two virtual environments, a system one and a user one) may
+share the folder. Each entry records the install that wrote it (``owner``:
+the propscan package folder), and a new version of a table replaces only the
+same install's older copies, or those of an install that no longer exists, so
+two installs never evict each other's entries.
 """
 
 from __future__ import annotations
@@ -24,9 +30,28 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_dir", "cached_arrays", "cached_file", "forget"]
+__all__ = ["cache_dir", "cached_arrays", "cached_file", "forget", "install_id", "owner_of"]
 
 DONE = "complete"  # written last: a folder without it was interrupted and is rebuilt
+OWNER = "owner"  # the install that wrote the entry
+
+
+def install_id() -> str:
+    """This install: the folder the propscan package is imported from."""
+    return str(Path(__file__).resolve().parent)
+
+
+def owner_of(folder: Path) -> str | None:
+    try:
+        return (folder / OWNER).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _ours(folder: Path) -> bool:
+    """May this install replace the entry: its own, one of an install that is gone, or one that names none."""
+    owner = owner_of(folder)
+    return owner is None or owner == install_id() or not Path(owner).exists()
 
 
 def cache_dir() -> Path | None:
@@ -71,6 +96,7 @@ def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> No
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a cache folder shared between users must be readable
         write(tmp)
+        (tmp / OWNER).write_text(install_id() + "\n", encoding="utf-8")
         (tmp / DONE).write_text("1\n", encoding="ascii")
         target = root / key
         if target.exists() and not (target / DONE).is_file():  # left incomplete by hand or a damaged disk
@@ -81,8 +107,8 @@ def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> No
         if isinstance(e, OSError):
             return
         raise
-    for old in root.glob(f"{name}-*"):  # earlier versions of the same table
-        if old.name != key:
+    for old in root.glob(f"{name}-*"):  # earlier versions of the same table, of this install only
+        if old.name != key and _ours(old):
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -137,8 +163,9 @@ def cached_file(name: str, sources: list[Path], extra: str, build: Callable[[Pat
 
 
 def forget(name: str) -> None:
-    """Remove every cached copy of ``name`` (one that proved wrong is rebuilt on the next run)."""
+    """Remove this install's cached copies of ``name`` (one that proved wrong is rebuilt on the next run)."""
     root = cache_dir()
     if root is not None and root.is_dir():
         for folder in root.glob(f"{name}-*"):
-            shutil.rmtree(folder, ignore_errors=True)
+            if _ours(folder):
+                shutil.rmtree(folder, ignore_errors=True)

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cache import DONE, cache_dir
+    from ..cache import DONE, cache_dir, install_id, owner_of
 
     root = cache_dir()
     if root is None:
@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         size = _size(p)
         total += size
         state = "" if (p / DONE).is_file() else "  (incomplete: rebuilt on the next run)"
+        owner = owner_of(p)
+        if owner and owner != install_id():
+            state += f"  (another install: {owner})"
         print(f"  {size / 2**20:8.1f} MB  {p.name}{state}")
     print(f"  {total / 2**20:8.1f} MB  in {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
     return 0
