@@ -256,3 +256,57 @@ def test_the_store_offers_the_corpus_views(store):
     assert [p["outlet"] for p in store.profiles("outlet")] == ["Daily", "Wire"]
     assert [(t["outlet"], t["month"]) for t in store.trends()] == [("Daily", "2024-05"), ("Wire", "2024-05")]
     assert store.stories() == [] and store.story(1) is None  # no stories computed yet
+
+
+# the samples' dates: as the articles state them (002: "05.30.16", 003: "November 25, 2017") or as the events
+# they report date them (000: al-Baghdadi's admission, March 2017; 004: the Hawija operation, October 2017;
+# 001: the last ISIS pocket at Baghuz, February 2019)
+SAMPLE_DATES = {"000": "2017-03-03", "001": "2019-02-12", "002": "2016-05-30", "003": "2017-11-25",
+                "004": "2017-10-02"}
+
+
+def test_the_samples_form_one_story_across_three_years(samples_dir, tmp_path):
+    from propscan.readers import iter_articles
+
+    with Store(str(tmp_path / "s.db")) as s:
+        for art in iter_articles([str(samples_dir)]):
+            art.meta["date"] = SAMPLE_DATES[art.id[:3]]
+            s.add(Analysis(article=art))
+        if update(s)["storied"] == 0:
+            pytest.skip("the sentence encoder model is not in this checkout")
+        assert {s.info(i)["story_id"] for i in range(1, 6)} == {1}
+        [story] = s.stories()
+        assert (story["first_date"], story["last_date"], story["n_articles"]) == ("2016-05-30", "2019-02-12", 5)
+        assert story["outlets"] == ["Inside Syria Media Center", "unknown"]
+
+
+def test_shared_passages_are_claims_several_outlets_make(store):
+    from propscan.corpus.passages import sentences, shared_passages
+
+    claim = "The mayor said the water level had begun to fall by Wednesday morning."
+    store.add(analysis("1", f"Floods hit\n\nRain fell all week. {claim}\nShops stayed shut in the centre.", "Daily",
+                       "2024-05-07"))
+    store.add(analysis("2", f"River falls\n\nResidents returned home. {claim}", "Herald", "2024-05-08"))
+    store.add(analysis("3", "Budget passed\n\nParliament approved the annual budget after a debate.", "Post"))
+    table = {}
+
+    def embed(texts):  # the same sentence gets the same vector, every other sentence its own
+        import numpy as np
+
+        out = []
+        for t in texts:
+            table.setdefault(t, len(table))
+            out.append(np.eye(1, 32, table[t], dtype=np.float32)[0])
+        return np.stack(out)
+
+    update(store, stories=False)
+    with store.engine.begin() as conn:
+        from propscan.store.schema import articles
+
+        conn.execute(articles.update().values(story_id=1))  # one story (grouping is tested above)
+    [shared] = shared_passages(store, 1, embed_fn=embed)
+    assert shared["claim"] == claim and shared["similarity"] == 1.0
+    assert [(p["article"], p["outlet"]) for p in shared["passages"]] == [(1, "Daily"), (2, "Herald")]
+    for p in shared["passages"]:
+        assert store.get(p["article"]).text[p["start"]:p["end"]] == claim == p["text"] and p["line"] == 3
+    assert sentences("T\n\nShort one. A sentence with six words here.\n") == [(14, 45, 3)]
