@@ -104,11 +104,14 @@ def profile_charts(profile: dict, techniques: dict, categories: dict) -> list[tu
                 per_cat.setdefault(techniques[t].category, [0] * len(months))[j] += int(c)
     if not per_cat:
         return []
-    y_max = 0.0
+    rates, highs = [0.0], [0.0]
     for counts in per_cat.values():
         for c, w in zip(counts, words):
             if w:
-                y_max = max(y_max, c * 1000.0 / w)
+                rates.append(c * 1000.0 / w)
+                highs.append(_poisson(c)[1] * 1000.0 / w)
+    # room for the intervals, but not so much that one tiny month flattens every rate: bands may be cut at the top
+    y_max = max(max(rates), min(max(highs), 2 * max(rates)))
     charts = []
     for name, c in categories.items():
         if name in per_cat:
