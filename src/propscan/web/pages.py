@@ -182,11 +182,23 @@ def paragraph_list(analysis: Any) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/articles/{article_id}/feedback")
-async def feedback_form(request: Request, article_id: int) -> Response:
+async def _article_form(request: Request, article_id: int, act: Any) -> Response:
+    """Run one of the article page's write forms; its errors come back on the article page, with their status."""
     form = await _form(request)
     try:
         _check_write(request, form)
+        return await act(form)
+    except ApiError as e:
+        if e.status == 404:
+            raise
+        return await _article(request, article_id, error=e.message, status=e.status)
+    except InputError as e:
+        return await _article(request, article_id, error=str(e), status=400)
+
+
+@router.post("/articles/{article_id}/feedback")
+async def feedback_form(request: Request, article_id: int) -> Response:
+    async def act(form: FormData) -> Response:
         analysis = await get_analysis(request, article_id)
         action = _str(form, "action")
         note = _str(form, "note")
@@ -209,26 +221,20 @@ async def feedback_form(request: Request, article_id: int) -> Response:
                                         _str(form, "technique") or None, None, note, annotator=annotator)
         else:
             raise ApiError(422, "choose what to correct")
-    except ApiError as e:
-        if e.status == 404:
-            raise
-        return await _article(request, article_id, error=e.message, status=e.status)
-    except InputError as e:
-        return await _article(request, article_id, error=str(e), status=400)
-    response = RedirectResponse(f"/articles/{article_id}?fb={got['id']}#feedback", status_code=303)
-    if annotator:  # remembered for the next correction, on this browser only
-        response.set_cookie(ANNOTATOR_COOKIE, annotator, max_age=365 * 86400, samesite="strict", httponly=True,
-                            secure=request.app.state.settings.secure_cookies)
-    return response
+        response = RedirectResponse(f"/articles/{article_id}?fb={got['id']}#feedback", status_code=303)
+        if annotator:  # remembered for the next correction, on this browser only
+            response.set_cookie(ANNOTATOR_COOKIE, annotator, max_age=365 * 86400, samesite="strict", httponly=True,
+                                secure=request.app.state.settings.secure_cookies)
+        return response
+
+    return await _article_form(request, article_id, act)
 
 
 # -- curation: correct outlet, date, title; delete ---------------------------------------
 
 @router.post("/articles/{article_id}/edit")
 async def edit_form(request: Request, article_id: int) -> Response:
-    form = await _form(request)
-    try:
-        _check_write(request, form)
+    async def act(form: FormData) -> Response:
         fields = {k: _str(form, k).strip() for k in ("outlet", "date", "title")}
         info = await run_in_threadpool(store_of(request).info, article_id)
         if info is None:
@@ -237,13 +243,9 @@ async def edit_form(request: Request, article_id: int) -> Response:
         if not changed:
             raise ApiError(422, "nothing changed")
         await update_article(request, article_id, changed)
-    except ApiError as e:
-        if e.status == 404:
-            raise
-        return await _article(request, article_id, error=e.message, status=e.status)
-    except InputError as e:
-        return await _article(request, article_id, error=str(e), status=400)
-    return RedirectResponse(f"/articles/{article_id}?edited=1", status_code=303)
+        return RedirectResponse(f"/articles/{article_id}?edited=1", status_code=303)
+
+    return await _article_form(request, article_id, act)
 
 
 @router.get("/articles/{article_id}/delete")

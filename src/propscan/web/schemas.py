@@ -2,7 +2,9 @@
 
 The routes return plain dicts (an Analysis is JSON already); these models only
 describe them, through ``responses=``, so nothing is re-validated or stripped
-on the way out. ``extra="allow"`` says that new fields may appear.
+on the way out. ``extra="allow"`` says that new fields may appear. The store's
+own shapes (``corpus.profiles.Rate``, ``corpus.stories.StorySummary``) are
+``typing.TypedDict``s, which pydantic cannot read on Python 3.11, hence these.
 """
 
 from __future__ import annotations
@@ -225,13 +227,7 @@ class StoryArticle(_Open):
     frames: list[str]
 
 
-class StoryOut(_Open):
-    id: int
-    title: str | None
-    first_date: str | None
-    last_date: str | None
-    n_articles: int
-    n_outlets: int
+class StoryOut(StorySummary):
     outlets: list[dict[str, Any]] = Field(..., description="[{outlet, articles: [StoryArticle]}]")
     profiles: list[dict[str, Any]] = Field([], description="per outlet: rates per 1,000 words, genres, frames")
     distinct: dict[str, dict[str, list[str]]] = Field({}, description="techniques and frames only this outlet uses")
