@@ -122,14 +122,8 @@ def assign_pending(store: "Store", embedder: Any | None = None, threshold: float
     Returns 0 without doing anything when no encoder is available (and none
     is needed for articles whose embedding is stored already).
     """
-    model = "custom"
-    if embed_fn is None:
-        embedder = embedder or default_embedder()
-        if embedder is not None:
-            embed_fn = embedder.embed
-            model = getattr(embedder, "version", "encoder")
-    else:
-        model = getattr(embed_fn, "version", "custom")
+    model = getattr(embed_fn, "version", "custom")
+    resolved = embed_fn is not None
     done = 0
     while True:
         with store.engine.begin() as conn:
@@ -141,6 +135,11 @@ def assign_pending(store: "Store", embedder: Any | None = None, threshold: float
             if not rows:
                 return done
             missing = [r for r in rows if r.vector is None]
+            if missing and not resolved:  # the encoder loads only when an article needs embedding
+                resolved = True
+                embedder = embedder or default_embedder()
+                if embedder is not None:
+                    embed_fn, model = embedder.embed, getattr(embedder, "version", "encoder")
             if missing and embed_fn is None:
                 rows = [r for r in rows if r.vector is not None]
                 if not rows:

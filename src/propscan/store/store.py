@@ -159,13 +159,14 @@ class Store:
                                      *[articles.c[c] for c in METADATA_COLUMNS])
                            .where(articles.c.content_hash == row["content_hash"])).mappings().one()
         new = {c: row[c] for c in METADATA_COLUMNS if row[c] != old[c]}
+        keep: list[str] = []
         if row["outlet_source"] == "unknown" or (old["outlet_source"] == "edited" and row["outlet_source"] != "flag"):
-            new.pop("outlet", None), new.pop("outlet_source", None)
+            keep += ["outlet", "outlet_source"]  # a person's correction outlives a re-read, unless --outlet says
         if row["date"] is None:
-            new.pop("date", None), new.pop("month", None)
-        for c in ("title", "url"):
-            if not row[c]:
-                new.pop(c, None)
+            keep += ["date", "month"]
+        keep += [c for c in ("title", "url") if not row[c]]
+        for c in keep:
+            new.pop(c, None)
         if new:
             Store._write_metadata(conn, int(old["id"]), old, new)
         return int(old["id"])
