@@ -438,3 +438,26 @@ def test_profile_values_too_deep_are_summarised_not_dumped() -> None:
     a.profile = {"score": 10, "odd": {"a": {"b": {"c": 1}}}}
     texts = TextNodes(render_article(a)).texts
     assert not [t for t in texts if JSONISH.search(t) or "{" in t]
+
+
+def test_corrected_spans_are_drawn_as_corrected() -> None:
+    a = overlapping()
+    corrections = {(s.start, s.end, s.technique): ("rejected: not a technique" if s.technique == "Doubt"
+                                                   else "relabelled as Slogans")
+                   for s in a.spans if s.technique in ("Doubt", "Name_Calling-Labeling")}
+    page = render_article(a, corrections=corrections)
+    p = Page(page)
+    data = p.data_blocks()[0]
+    assert {s["technique"]: s.get("corrected") for s in data["spans"]}["Doubt"] == "rejected: not a technique"
+    assert "ps-fixed" in page and "[corrected: relabelled as Slogans]" in page
+    assert '<div class="ps-fixnote">corrected: rejected: not a technique</div>' in page
+    doubt_only = [a for t, a in p.tags if t == "mark" and "u" in (a.get("class") or "")
+                  and "Doubt" in (a.get("class") or "") and "Name_Calling" not in (a.get("class") or "")]
+    assert doubt_only and all("ps-rejected" in (m.get("class") or "") for m in doubt_only)
+    assert "ps-fixed" not in render_article(overlapping())
+
+
+def test_legend_has_a_confidence_control() -> None:
+    page = render_article(overlapping())
+    assert 'class="ps-minconf" data-scope="article" min="0" max="95"' in page
+    assert 'data-scope="all"' in render_page([overlapping(), overlapping()]).split('class="ps-minconf"')[1][:30]

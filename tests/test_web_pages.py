@@ -471,7 +471,7 @@ def test_corrections_listed_with_who_and_when_and_shown_as_corrected(env):
     reviews = page[page.index('id="reviews"'):page.index("</table>", page.index('id="reviews"'))]
     assert "Ana &lt;b&gt;Analyst&lt;/b&gt;" in reviews and "rejected" in reviews and "a fair word" in reviews
     assert re.search(r"<td>20\d\d-\d\d-\d\d \d\d:\d\d</td>", reviews)  # when
-    assert "ps-fixed" in page and "corrected: rejected" in page  # the span is drawn as corrected
+    assert "ps-fixed ps-rejected" in page and "corrected: rejected" in page  # the span is drawn as corrected
     assert 'value="Ana &lt;b&gt;Analyst&lt;/b&gt;"' in page  # the name is remembered for the next correction
     api = client.get(f"/api/articles/{aid}/feedback").json()
     assert api[0]["annotator"] == "Ana <b>Analyst</b>" and api[0]["action"] == "reject"

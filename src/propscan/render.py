@@ -383,7 +383,8 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     unique ones when several articles share a page). ``heading_level`` is the
     level of the article title (sections use the next levels). ``corrections``
     maps a span's (start, end, technique) to what a person said about it
-    ("rejected", "relabelled as ..."): such spans are drawn as corrected.
+    ("rejected: ...", "relabelled as ..."): such spans are drawn as corrected,
+    struck through when every span on the passage was rejected.
     """
     corrections = corrections or {}
     art = analysis.article
@@ -428,6 +429,8 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
             classes = " ".join(f"u{layers[i]}-{keys[i]}" for i in piece.spans)
             if any(fixed[i] for i in piece.spans):
                 classes += " ps-fixed"
+                if all(fixed[i].startswith("rejected") for i in piece.spans):
+                    classes += " ps-rejected"  # struck through: a person said it is no technique
             tip = "; ".join(f"{_label(keys[i], taxonomy)} ({_fmt_score(float(spans[i].score))})"
                             + (f" [corrected: {fixed[i]}]" if fixed[i] else "") for i in piece.spans)
             focus = ' tabindex="0" role="button"' if piece.opens else ""
