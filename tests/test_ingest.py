@@ -186,3 +186,13 @@ def test_report_on_a_missing_database_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no such database file" in err and "Traceback" not in err
     assert not (tmp_path / "nothing.db").exists()
+
+
+def test_report_tables_never_cut_a_rate():
+    from propscan.cli.report import _fit, _pct
+
+    rates = {"Appeal_to_Fear-Prejudice": 1.0, "Causal_Oversimplification": 1.0, "Loaded_Language": 0.5,
+             "Doubt": 0.25}
+    assert _pct(rates) == "Appeal_to_Fear-Prejudice 100% (+3 more)"  # whole items only, within 60 characters
+    assert _pct({"Doubt": 0.25, "Slogans": 0.5}) == "Doubt 25%, Slogans 50%"
+    assert _fit(["a", "b"]) == "a, b" and _fit([]) == ""

@@ -35,14 +35,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+WIDTH = 60  # widest column of the table
+
+
+def _fit(items: list[str], width: int = WIDTH) -> str:
+    """Whole items, as many as fit, then how many more: a rate is never cut ("Causal_Oversimplification 10…")."""
+    out: list[str] = []
+    for i, item in enumerate(items):
+        more = f" (+{len(items) - i - 1} more)" if i < len(items) - 1 else ""
+        cell = ", ".join(out + [item])
+        if len(cell) + len(more) > width and out:
+            return ", ".join(out) + f" (+{len(items) - i} more)"
+        out.append(item)
+    return ", ".join(out)
+
+
 def _pct(rates: dict[str, float], n: int = TOP) -> str:
-    return ", ".join(f"{k} {v:.0%}" for k, v in list(rates.items())[:n])
+    return _fit([f"{k} {v:.0%}" for k, v in list(rates.items())[:n]])
 
 
 def _table(out: IO[str], header: list[str], rows: list[list[Any]]) -> None:
     cells = [[("" if c is None else str(c)) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    widths = [min(w, 60) for w in widths]
+    widths = [min(w, WIDTH) for w in widths]
 
     def line(vals: list[str]) -> str:
         return "  ".join((v if len(v) <= w else v[:w - 1] + "…").ljust(w) for v, w in zip(vals, widths)).rstrip()
@@ -155,6 +170,6 @@ def write_stories(out: IO[str], views: list[dict[str, Any]], fmt: str) -> None:
         for o in v["outlets"]:
             for a in o["articles"]:
                 rows.append([o["outlet"], a["date"] or "", a["title"], a["genre"], a["n_spans"], a["score"],
-                             ", ".join(f"{k} {n}" for k, n in list(a["techniques"].items())[:TOP]),
-                             ", ".join(a["frames"][:3]), f"dup of {a['duplicate_of']}" if a["duplicate_of"] else ""])
+                             _fit([f"{k} {n}" for k, n in list(a["techniques"].items())[:TOP]]),
+                             _fit(a["frames"][:3]), f"dup of {a['duplicate_of']}" if a["duplicate_of"] else ""])
         _table(out, ["outlet", "date", "title", "genre", "spans", "score", "techniques (spans)", "frames", ""], rows)
