@@ -310,3 +310,36 @@ def test_shared_passages_are_claims_several_outlets_make(store):
     for p in shared["passages"]:
         assert store.get(p["article"]).text[p["start"]:p["end"]] == claim == p["text"] and p["line"] == 3
     assert sentences("T\n\nShort one. A sentence with six words here.\n") == [(14, 45, 3)]
+
+
+def test_the_story_list_filters_by_outlet_date_technique_and_size(store):
+    import numpy as np
+
+    from propscan.errors import InputError
+
+    store.add(analysis("1", FLOOD, "Daily", "2024-05-07", spans=[(0, 6, "Loaded_Language")]))
+    store.add(analysis("2", FLOOD_OTHER_OUTLET, "Herald", "2024-05-08"))
+    store.add(analysis("3", ELECTION, "Post", "2024-06-01"))
+
+    def embed(ledes):  # by topic word: the floods together, the budget apart
+        return np.stack([np.eye(1, 4, 0 if "river" in t.lower() else 1, dtype=np.float32)[0] for t in ledes])
+
+    update(store, stories=False)
+    stories.assign_pending(store, embed_fn=embed)
+    flood, budget = store.info(1)["story_id"], store.info(3)["story_id"]
+    assert flood == store.info(2)["story_id"] != budget
+
+    def ids(**f):
+        got = [s["id"] for s in store.stories(**f)]
+        assert store.count_stories(**f) == len(got)
+        return got
+
+    assert ids() == [flood, budget]
+    assert ids(outlet="Herald") == [flood] and ids(outlet="Nobody") == []
+    assert ids(technique="Loaded_Language") == [flood]
+    assert ids(date_from="2024-05-20") == [budget] and ids(date_to="2024-05-07") == [flood]
+    assert ids(min_size=2) == [flood] and ids(max_size=1) == [budget]
+    with pytest.raises(InputError):
+        store.stories(date_from="someday")
+    with pytest.raises(InputError):
+        store.stories(technique="Shouting")
