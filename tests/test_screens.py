@@ -57,9 +57,15 @@ FIXTURE_ARTICLES = [
 
 
 def _ingest_samples(db: str) -> None:
+    """The samples as an analyst would curate them: ingested, then dated (the samples carry no date metadata)."""
     from propscan.cli import main
 
-    assert main(["ingest", str(SAMPLES), "--db", db, "-q"]) == 0
+    from test_corpus import SAMPLE_DATES  # the dates the articles state, or their events' (see there)
+
+    assert main(["ingest", str(SAMPLES), "--db", db, "-q", "--no-stories"]) == 0
+    with Store(db) as store:
+        for i in store.ids():
+            store.update_article(i, date=SAMPLE_DATES[store.info(i)["article_id"][:3]])
 
 
 @pytest.fixture(scope="module")

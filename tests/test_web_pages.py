@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from propscan.analyzer import Analyzer  # noqa: E402
 from propscan.store import Store  # noqa: E402
 from propscan.web import Settings, create_app  # noqa: E402
-from propscan.web.chart import profile_charts, rate_panel  # noqa: E402
+from propscan.web.chart import profile_charts, rate_panel, timeline  # noqa: E402
 
 from test_web_api import ARTICLE, KeywordTagger  # noqa: E402
 
@@ -262,6 +262,15 @@ def test_rate_panel_escapes_and_shows_intervals():
     assert svg.count("<circle") == 2  # the month without words has no point
     assert "3.0 per 1,000 words" in svg and "10.0 per 1,000 words" in svg and "<polygon" in svg
     assert svg.count('fill="#ffffff"') == 1  # 2024-03: one article, hollow
+
+
+def test_timeline_escapes_links_and_marks_years():
+    svg = timeline([{"date": "2016-05-30", "id": 1, "outlet": "<a>", "title": "x"},
+                    {"date": "2019-02-12", "id": 2, "outlet": "b", "title": "<y>"}])
+    assert "<y>" not in svg and "&lt;y&gt;" in svg and "&lt;a&gt;" in svg
+    assert 'href="/articles/1"' in svg and 'href="/articles/2"' in svg
+    assert all(f">{y}</text>" in svg for y in (2017, 2018, 2019)) and svg.index(">2017<") < svg.index("<circle")
+    assert timeline([{"date": None, "id": 3}]) == ""
 
 
 def test_profile_charts_without_dated_articles():

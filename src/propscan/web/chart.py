@@ -144,7 +144,7 @@ def timeline(events: list[dict], width: int = 720) -> Markup:
     outlets = list(dict.fromkeys(str(e.get("outlet") or "unknown") for _, e in dated))
     first, last = min(d for d, _ in dated), max(d for d, _ in dated)
     span = max((last - first).days, 1)
-    left, right, row = 150, 20, 26
+    left, right, row = 190, 20, 26
     height = 30 + row * len(outlets)
 
     def x(d: dt.date) -> float:
@@ -154,7 +154,7 @@ def timeline(events: list[dict], width: int = 720) -> Markup:
            f'aria-label="timeline of the story" xmlns="http://www.w3.org/2000/svg"><title>Timeline</title>']
     for k, o in enumerate(outlets):
         yy = 14 + k * row
-        label = o if len(o) <= 22 else o[:21] + "…"
+        label = o if len(o) <= 28 else o[:27] + "…"
         out.append(f'<text x="{left - 8}" y="{yy + 4}" text-anchor="end" font-size="12" fill="#1d1f21">'
                    f'{escape(label)}<title>{escape(o)}</title></text>'
                    f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="#e3e5e8"/>')
@@ -163,6 +163,11 @@ def timeline(events: list[dict], width: int = 720) -> Markup:
         out.append(f'<a href="/articles/{int(e["id"])}"><circle cx="{x(d):.1f}" cy="{yy}" r="6" fill="#1f5fa8">'
                    f'<title>{escape(d.isoformat())} · {escape(str(e.get("outlet") or ""))}: '
                    f'{escape(str(e.get("title") or ""))}</title></circle></a>')
+    years = [dt.date(y, 1, 1) for y in range(first.year + 1, last.year + 1)] if (last - first).days > 400 else []
+    for d in years:  # a faint line at each new year of a story told over years, under the rows
+        out.insert(1, f'<line x1="{x(d):.1f}" x2="{x(d):.1f}" y1="4" y2="{height - 18}" stroke="#eceef1"/>'
+                   f'<text x="{x(d):.1f}" y="{height - 18}" text-anchor="middle" font-size="10" fill="#5c6166">'
+                   f"{d.year}</text>")
     ticks = [first, last] if last > first else [first]
     for d in ticks:
         anchor = "start" if d == first and last > first else "end" if d == last and last > first else "middle"
