@@ -87,7 +87,7 @@ duplicates = sa.Table(
     sa.Column("similarity", sa.Float, nullable=False),  # estimated Jaccard of word shingles
 )
 
-# stories: articles about the same event (embedding similarity + time proximity)
+# stories: articles about the same event (embedding similarity with a time decay; corpus/stories.py)
 stories = sa.Table(
     "stories", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -95,7 +95,8 @@ stories = sa.Table(
     sa.Column("first_date", sa.Date, index=True),
     sa.Column("last_date", sa.Date, index=True),
     sa.Column("n_articles", sa.Integer, nullable=False, default=0),
-    sa.Column("centroid", sa.LargeBinary, nullable=False),  # float32 sum of member embeddings
+    # unused since stories are components of links (kept so older stores and code read alike)
+    sa.Column("centroid", sa.LargeBinary, nullable=False, default=b""),
 )
 embeddings = sa.Table(
     "embeddings", metadata,
