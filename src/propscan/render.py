@@ -497,7 +497,8 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
     if table_rows:
         span_table = (f'<details class="ps-spans"><summary>All {len(spans)} spans</summary><div class="ps-wrap">'
                       f'<table class="ps-table"><thead><tr><th>Technique</th><th>Text</th><th>Conf.</th>'
-                      f'<th>Evidence: why it was marked</th><th>Definition</th><th></th></tr></thead><tbody>{"".join(table_rows)}</tbody></table>'
+                      f'<th>Evidence: why it was marked</th><th>Definition</th><th></th></tr></thead>'
+                      f'<tbody>{"".join(table_rows)}</tbody></table>'
                       f"</div></details>")
 
     models = ""

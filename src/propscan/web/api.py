@@ -93,7 +93,7 @@ class FeedbackIn(BaseModel):
     technique: str | None = Field(None, description="the span's technique (wrong, relabel) or the new one (add)")
     new_technique: str | None = Field(None, description="the right technique (relabel)")
     note: str = Field("", max_length=2000)
-    annotator: str = Field("", max_length=120, description="who made the correction (default: the token's owner)")
+    annotator: str = Field("", max_length=120, description="who made the correction (a name or handle, shown with it)")
 
 
 _ANALYZE_BODY = {
@@ -389,7 +389,8 @@ async def story_search(request: Request, *, offset: int, limit: int, min_size: i
     return {"total": int(total), "offset": offset, "limit": limit, "items": [_jsonable(r) for r in items]}
 
 
-@router.get("/stories/{story_id}", summary="One story: its articles side by side by outlet, what differs, what is shared",
+@router.get("/stories/{story_id}",
+            summary="One story: its articles side by side by outlet, what differs, what is shared",
             response_model=None, responses={**ok(StoryOut, "the story"), **errors(404, 422, 501)})
 async def story(request: Request, story_id: int) -> dict[str, Any]:
     return await story_data(request, story_id)

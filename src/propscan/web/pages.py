@@ -150,8 +150,8 @@ async def _article(request: Request, article_id: int, notice: str | None = None,
 
 
 ANNOTATOR_COOKIE = "propscan_annotator"
-VERDICTS = {"reject": "rejected: not a persuasion technique", "confirm": "confirmed", "add": "added (missed by the model)",
-            "adjust": "boundaries adjusted"}
+VERDICTS = {"reject": "rejected: not a persuasion technique", "confirm": "confirmed",
+            "add": "added (missed by the model)", "adjust": "boundaries adjusted"}
 
 
 def _tlabel(name: str | None) -> str:
