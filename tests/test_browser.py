@@ -193,6 +193,36 @@ def test_feedback_by_clicking_and_selecting(page, live):
     assert not page.problems, page.problems
 
 
+def test_corrections_listed_and_curation_in_the_browser(page, live):
+    """Issue 14: a correction is listed with who and when and its span drawn as corrected; edit, then delete."""
+    aid = analyze_via_form(page, live, ARTICLE + "\nA paragraph only this test adds.\n", outlet="curate.example")
+    page.locator("mark.ps-seg", has_text="traitors").first.click()
+    page.keyboard.press("Escape")
+    page.fill("#fb-span input[name=annotator]", "Ana")
+    page.click("#fb-span button[type=submit]")
+    page.wait_for_url(re.compile(r".*\?fb=\d+"))
+    row = page.locator("#reviews tbody tr").first
+    assert "Ana" in row.inner_text() and "rejected" in row.inner_text()
+    assert page.locator("mark.ps-seg.ps-rejected", has_text="traitors").count() >= 1
+    assert page.input_value("#fb-add input[name=annotator]") == "Ana"  # remembered
+    page.click("#curate summary")
+    page.fill("#curate input[name=outlet]", "edited.example")
+    page.fill("#curate input[name=date]", "2024-03-09")
+    page.click("#curate button[type=submit]")
+    page.wait_for_url(re.compile(r".*edited=1$"))
+    assert "edited.example" in page.locator(".facts").first.inner_text()
+    assert live.store.info(aid)["date"] == "2024-03-09"
+    page.click("#curate summary")
+    page.click("#curate a.danger")
+    page.wait_for_url(re.compile(rf".*/articles/{aid}/delete$"))
+    page.screenshot(path=str(ARTIFACTS / "delete-confirm.png"))
+    assert "cannot be undone" in page.inner_text("main") and live.store.info(aid) is not None
+    page.click("#delete-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/articles\?deleted=\d+$"))
+    assert f"#{aid} deleted" in page.locator(".notice").inner_text() and live.store.info(aid) is None
+    assert not page.problems, page.problems
+
+
 def test_script_in_an_article_never_runs(page, live):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
