@@ -233,3 +233,14 @@ def test_the_samples_titles_are_their_headlines(samples_dir):
     titles = {a.id[:3]: a.title for a in iter_articles([str(samples_dir)])}
     assert titles["002"] == "ISIS is fighting for its life"
     assert len(titles["004"]) <= 101 and titles["000"] == "ISIS: The End is Nigh"
+
+
+def test_a_publication_date_stated_in_the_text():
+    from propscan.readers.meta import date_from_text
+
+    assert date_from_text("T\n\nbody\n\nפרסום ראשון: 05.30.16, 19:32\n") == "2016-05-30"
+    assert date_from_text("T\n\nRepublic of Iraq (November 25, 2017) – After years of battles.") == "2017-11-25"
+    assert date_from_text("T\n\nBody.\nPublished: March 3, 2017\n") == "2017-03-03"
+    assert date_from_text("T\n\nPosted on 30/05/2016 by admin") == "2016-05-30"
+    assert date_from_text("T\n\nPublished 03.04.17") is None  # March 4 or 3 April: no guess
+    assert date_from_text("T\n\nOn November 25, 2017 the army entered the city.") is None  # mentioned, not stated

@@ -104,3 +104,44 @@ def choose_title(text: str, context: str | None = None) -> str:
     if _headline_like(first):
         return first
     return _shorten(first)
+
+
+# -- a publication date a crawl left in the text --------------------------------------------------------
+_MONTHS = {m: i for i, m in enumerate(("january february march april may june july august september october "
+                                        "november december").split(), start=1)}
+_MONTH_DATE = r"(?P<month>" + "|".join(_MONTHS) + r")\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>(?:19|20)\d\d)"
+_NUMERIC_DATE = r"(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>(?:19|20)?\d\d)\b"
+# "Published: ...", "First published on ...", Ynet's "פרסום ראשון:" ("first published")
+_LABELLED = re.compile(r"(?i:(?:first\s+)?published|posted|פרסום ראשון)\s*(?:on|:)?\s*(?:(?i:" + _MONTH_DATE + ")|"
+                       + _NUMERIC_DATE + ")")
+# a dateline: "Republic of Iraq, Syrian Arab Republic (November 25, 2017) – After ..."
+_DATELINE = re.compile(r"\((?i:" + _MONTH_DATE + r")\)\s*[–—-]")
+DATELINE_CHARS = 800
+
+
+def _date(m: re.Match[str]) -> str | None:
+    import datetime as dt
+
+    g = m.groupdict()
+    try:
+        if g.get("month"):
+            return dt.date(int(g["year"]), _MONTHS[g["month"].lower()], int(g["day"])).isoformat()
+        a, b, y = int(g["a"]), int(g["b"]), int(g["y"])
+        y += 2000 if y < 100 else 0
+        month, day = (a, b) if a <= 12 else (b, a)  # "05.30.16": month first unless the first can't be one
+        if a <= 12 and b <= 12 and a != b:
+            return None  # 03.04.17: March 4 or 3 April? no guess
+        return dt.date(y, month, day).isoformat()
+    except (ValueError, KeyError):
+        return None
+
+
+def date_from_text(text: str) -> str | None:
+    """An ISO date the text states as its publication date (a "Published:" label anywhere, a dateline
+    near the top), or None; dates merely mentioned in the story are not taken."""
+    for m in _LABELLED.finditer(text):
+        d = _date(m)
+        if d:
+            return d
+    m = _DATELINE.search(text[:DATELINE_CHARS])
+    return _date(m) if m else None

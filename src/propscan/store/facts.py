@@ -110,11 +110,15 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def date_of(article: Article) -> dt.date | None:
+    """The metadata's date, else one the text states as its publication date ("Published: ...",
+    a dateline), never a date the story merely mentions."""
     for key in ("date", "published", "published_at", "pubdate", "datetime"):
         d = parse_date(article.meta.get(key))
         if d is not None:
             return d
-    return None
+    from ..readers.meta import date_from_text
+
+    return parse_date(date_from_text(article.raw))
 
 
 def top_genre(analysis: Analysis) -> str:
