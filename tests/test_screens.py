@@ -95,6 +95,7 @@ def demo(tmp_path_factory):
         "analyze": "/",
         "article": f"/articles/{main_id}",
         "corpus": "/articles",
+        "outlets": "/outlets",
         "outlet": "/outlets/" + outlets[0],
         "compare": "/compare?" + urlencode([("outlet", o) for o in outlets[:3]]),
         "stories": "/stories",

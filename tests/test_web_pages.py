@@ -414,6 +414,8 @@ def test_compare_outlets_page_and_api(story_env):
     # an outlet that never used a technique still gets an interval above zero, not a certain 0
     assert re.search(r"<b>0\.0</b> <span class=\"muted\">\(0\.0–[1-9]", table)
     assert client.get("/compare", params={"outlet": "north.example"}).status_code == 422
+    picks = client.get("/outlets").text
+    assert 'action="/compare"' in picks and 'name="outlet" value="north.example"' in picks
     api = client.get("/api/compare", params=[("outlet", "north.example"), ("outlet", "south.example")]).json()
     rate = api["outlets"][0]["techniques"]["Name_Calling-Labeling"]
     assert rate["spans"] == 1 and rate["per_1000_ci"][0] < rate["per_1000_words"] < rate["per_1000_ci"][1]
