@@ -92,5 +92,11 @@ def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
     return np.stack([getattr(a, _ATTR) for a in analyses])
 
 
+def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray) -> None:
+    """Attach precomputed lead vectors (training reads them from a cache) so ``lead_vectors`` reuses them."""
+    for a, v in zip(analyses, vectors):
+        setattr(a, _ATTR, v)
+
+
 def language_of(analysis: Analysis) -> str:
     return (analysis.article.language or "").lower().split("-")[0]
