@@ -95,6 +95,13 @@ def test_outer_set_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
 
 
 @needs_model
+def test_too_short_text_gets_notice_and_no_frames(clf: FrameClassifier) -> None:
+    a = clf(Analysis(article=Article(id="s", text="Title\n\nSome text.\n")))
+    assert a.frames == {} and "frames_chosen" not in a.profile
+    assert any(n.startswith("frames:") and "80 words" in n for n in a.notices)
+
+
+@needs_model
 def test_one_threshold_on_calibrated_probabilities(clf: FrameClassifier) -> None:
     """One visible decision rule: every chosen frame reaches the same threshold (or is the single top one)."""
     thresholds = clf._model.get()[4]

@@ -52,6 +52,13 @@ def test_unsupported_language_gets_notice_and_no_label(clf: GenreClassifier) -> 
     assert any("genre" in n and "'es'" in n for n in a.notices)
 
 
+def test_too_short_text_gets_notice_and_no_genre(clf: GenreClassifier) -> None:
+    """`Title\\n\\nSome text.` was given confident genre probabilities; under 80 words there is nothing to judge."""
+    a = clf(Analysis(article=Article(id="s", text="Title\n\nSome text.\n")))
+    assert a.genre == {}
+    assert any(n.startswith("genre:") and "80 words" in n for n in a.notices)
+
+
 def test_st1_writer_takes_the_argmax(clf: GenreClassifier) -> None:
     a = clf(analysis("en_reporting.txt", "en"))
     out = io.StringIO()

@@ -29,6 +29,10 @@ SCORE_DEFINITION = (
 )
 
 
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
 def persuasion_score(analysis: Analysis, words: int) -> tuple[int | None, str | None]:
     """(score, None), or (None, why there is none)."""
     if words < SCORE_MIN_WORDS:
@@ -63,7 +67,7 @@ def _instances(analysis: Analysis) -> tuple[list[str], str]:
 
 def build_profile(analysis: Analysis) -> dict[str, Any]:
     text = analysis.article.text
-    words = len(_WORD.findall(text))
+    words = word_count(text)
     n_par = max(len(analysis.paragraphs), 1)
     techniques, unit = _instances(analysis)
     t_counts: dict[str, int] = {}
