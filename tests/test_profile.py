@@ -99,3 +99,26 @@ def test_empty_text() -> None:
     a = Analysis(article=Article(id="e", text=""))
     p = build_profile(a)
     assert p["score"] is None and p["words"] == 0
+
+
+def test_definition_is_shown_next_to_the_score_in_report_and_cli() -> None:
+    """The one definition sentence appears wherever the score does (HTML report, CLI summary), and a
+    missing score says why instead of showing a number."""
+    import io
+
+    from propscan.cli.analyze import print_summary
+    from propscan.render import render_article as article_html
+
+    scored = make(spans(), text=LONG)
+    scored.genre = {"opinion": 0.3, "reporting": 0.62, "satire": 0.08}
+    PersuasionProfiler.create()(scored)
+    short = PersuasionProfiler.create()(Analysis(article=Article(id="s", text="Title\n\nSome text.")))
+    page = article_html(scored)
+    assert '<div class="ps-score">38<small> / 100</small></div>' in page
+    assert SCORE_DEFINITION.split(",")[0] in page
+    page = article_html(short)
+    assert "ps-score\"" not in page and "No persuasion score: too short to judge" in page
+    out = io.StringIO()
+    print_summary([scored, short], [], None, stream=out)
+    text = out.getvalue()
+    assert "persuasion  38/100" in text and "persuasion   -/100" in text and SCORE_DEFINITION in text
