@@ -292,7 +292,7 @@ def apply_genre_calibration(cal, raw):
 def genre_protocol(rows: Rows, C: float) -> tuple[dict, dict]:
     """Out-of-fold genre probabilities and the protocol figures; the model to ship (all CV folds)."""
     import numpy as np
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import f1_score, roc_auc_score
 
     from ..classify.genre import genre_features
 
@@ -313,7 +313,6 @@ def genre_protocol(rows: Rows, C: float) -> tuple[dict, dict]:
             pos = yy[i] != 1
             return roc_auc_score(pos, ss[i]) if 0 < pos.sum() < len(i) else np.nan
 
-        from sklearn.metrics import f1_score
         ece, table = reliability(ss, yy != 1, feed_weights(yy))
         report[name] = {
             "gold_counts": dict(zip(GENRES, np.bincount(yy, minlength=3).tolist())),
