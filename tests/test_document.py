@@ -44,9 +44,21 @@ def test_analysis_round_trips_through_json():
     a = Analysis(article=art, spans=[Span(13, 20, "Loaded_Language", 0.9, "tagger", "emotive word")])
     a.paragraphs[1].techniques.append("Loaded_Language")
     d = a.to_dict()
-    assert d["schema_version"] == "1.0"
+    assert d["schema_version"] == "1.1"
     assert d["spans"][0]["text"] == "corrupt"
     assert d["spans"][0]["category"] == "Manipulative_Wording"
     back = Analysis.from_dict(d)
     assert back.to_dict() == d
     assert a.to_dict("2020")["spans"][0]["technique"] == "Loaded_Language"
+
+
+def test_reads_schema_1_0():
+    """A 1.0 analysis (the old density-based 0-100 score, no score_missing) still reads back unchanged."""
+    old = {"schema_version": "1.0", "taxonomy": "2023",
+           "article": {"id": "8", "text": "T\n\nBody.", "title": "T", "source": "", "language": "en", "meta": {}},
+           "spans": [], "paragraphs": [], "genre": {"opinion": 0.7, "reporting": 0.2, "satire": 0.1}, "frames": {},
+           "profile": {"score": 100, "score_definition": "Persuasion score = 100 x (1 - exp(-d / 15))"},
+           "models": {}, "notices": []}
+    back = Analysis.from_dict(old)
+    assert back.profile["score"] == 100 and back.genre["opinion"] == 0.7
+    assert back.to_dict()["schema_version"] == "1.1"

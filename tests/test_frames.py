@@ -79,14 +79,33 @@ def test_unsupported_language(clf: FrameClassifier) -> None:
 
 @needs_model
 @pytest.mark.shared
-def test_english_validation_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
+def test_outer_set_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
+    """Frames micro-F1 on the protocol's outer set (75 English articles never fitted on), as in the card."""
     from propscan.readers.semeval import load_2023
-    from propscan.splits import split
+    from propscan.train.article import outer_ids
 
-    _, val = split([a for a in load_2023(data_dir, "en") if 2 in a.profile["labelled_subtasks"]])
-    preds = list(clf.pipe([Analysis(article=a.article) for a in val]))
+    outer = outer_ids(data_dir)
+    gold = [a for a in load_2023(data_dir, "en") if a.article.id in outer and 2 in a.profile["labelled_subtasks"]]
+    preds = list(clf.pipe([Analysis(article=a.article) for a in gold]))
     tp = fp = fn = 0
-    for g, p in zip(val, preds):
-        gold, got = set(g.frames), set(p.profile["frames_chosen"])
-        tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
-    assert 2 * tp / (2 * tp + fp + fn) >= 0.60
+    for g, p in zip(gold, preds):
+        want, got = set(g.frames), set(p.profile["frames_chosen"])
+        tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.55
+
+
+@needs_model
+def test_too_short_text_gets_notice_and_no_frames(clf: FrameClassifier) -> None:
+    a = clf(Analysis(article=Article(id="s", text="Title\n\nSome text.\n")))
+    assert a.frames == {} and "frames_chosen" not in a.profile
+    assert any(n.startswith("frames:") and "80 words" in n for n in a.notices)
+
+
+@needs_model
+def test_one_threshold_on_calibrated_probabilities(clf: FrameClassifier) -> None:
+    """One visible decision rule: every chosen frame reaches the same threshold (or is the single top one)."""
+    thresholds = clf._model.get()[4]
+    assert len(set(np.round(thresholds, 6).tolist())) == 1
+    a = clf(analysis("en_opinion.txt", "en"))
+    chosen = a.profile["frames_chosen"]
+    assert all(a.frames[f] >= float(thresholds[0]) - 1e-4 for f in chosen) or len(chosen) == 1

@@ -52,6 +52,13 @@ def test_unsupported_language_gets_notice_and_no_label(clf: GenreClassifier) -> 
     assert any("genre" in n and "'es'" in n for n in a.notices)
 
 
+def test_too_short_text_gets_notice_and_no_genre(clf: GenreClassifier) -> None:
+    """`Title\\n\\nSome text.` was given confident genre probabilities; under 80 words there is nothing to judge."""
+    a = clf(Analysis(article=Article(id="s", text="Title\n\nSome text.\n")))
+    assert a.genre == {}
+    assert any(n.startswith("genre:") and "80 words" in n for n in a.notices)
+
+
 def test_st1_writer_takes_the_argmax(clf: GenreClassifier) -> None:
     a = clf(analysis("en_reporting.txt", "en"))
     out = io.StringIO()
@@ -60,18 +67,25 @@ def test_st1_writer_takes_the_argmax(clf: GenreClassifier) -> None:
 
 
 @pytest.mark.shared
-def test_english_validation_quality(data_dir: Path, clf: GenreClassifier) -> None:
-    """Balanced macro-F1 (each gold class weighted equally) on the English validation split >= 0.60."""
-    from sklearn.metrics import f1_score
+def test_outer_set_quality(data_dir: Path, clf: GenreClassifier) -> None:
+    """On the protocol's outer set (75 English articles of another annotation release, never fitted on):
+    the persuasion score (100 x P(not reporting)) ranks opinion+satire above reporting (AUC 0.855 when
+    trained) and the feed-mix macro-F1 is what the model card states (0.445), within noise."""
+    from sklearn.metrics import roc_auc_score
 
     from propscan.readers.semeval import load_2023
-    from propscan.splits import split
+    from propscan.train.article import GENRES, feed_macro_f1, outer_ids
 
-    _, val = split([a for a in load_2023(data_dir, "en") if a.genre])
-    gold = [next(iter(a.genre)) for a in val]
-    pred_in = [Analysis(article=a.article) for a in val]
-    pred = [max(p.genre, key=p.genre.get) for p in clf.pipe(pred_in)]
-    counts = {g: gold.count(g) for g in set(gold)}
-    weights = [1 / counts[g] for g in gold]
-    f1 = f1_score(gold, pred, labels=sorted(counts), average="macro", sample_weight=weights)
-    assert f1 >= 0.60
+    outer = outer_ids(data_dir)
+    gold = [a for a in load_2023(data_dir, "en") if a.article.id in outer and a.genre]
+    assert len(gold) == 75
+    pred = list(clf.pipe([Analysis(article=a.article) for a in gold]))
+    y = [GENRES.index(next(iter(a.genre))) for a in gold]
+    assert roc_auc_score([v != 1 for v in y], [1 - p.genre["reporting"] for p in pred]) >= 0.80
+    assert feed_macro_f1(y, [GENRES.index(max(p.genre, key=p.genre.get)) for p in pred]) >= 0.40
+
+
+def test_probabilities_are_for_the_feed_mix(clf: GenreClassifier) -> None:
+    """The deployment prior is stored with the model and is the mostly-reporting feed of the model card."""
+    assert max(clf.prior, key=clf.prior.get) == "reporting"
+    assert abs(sum(clf.prior.values()) - 1) < 1e-4

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from .taxonomy import TECHNIQUES, category_of, to_view
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: profile.score may be null (profile.score_missing says why); new meaning
 
 
 @dataclass(frozen=True)

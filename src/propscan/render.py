@@ -301,10 +301,16 @@ def _extra(analysis: Analysis, h: int) -> str:
     if profile:
         body = ""
         score = profile.pop("score", None)
+        definition = profile.pop("score_definition", None)
+        missing = profile.pop("score_missing", None)
         if isinstance(score, (int, float)) and not isinstance(score, bool):
             body += (f'<div class="ps-score">{float(score):.0f}<small> / 100</small></div>'
                      f'<meter min="0" max="100" value="{min(max(float(score), 0.0), 100.0):.1f}"'
                      f' aria-label="persuasion score"></meter>')
+        elif missing:
+            body += f'<p class="ps-score-none">No persuasion score: {esc(str(missing))}.</p>'
+        if definition:
+            body += f'<p class="ps-muted ps-score-def">{esc(str(definition))}</p>'
         if profile:
             body += _profile_body(profile, h + 1)
         parts.append(f'<section class="ps-profile"><h{h}>Persuasion profile</h{h}>{body}</section>')

@@ -2,9 +2,10 @@
 
 One logistic regression per frame over word n-gram TF-IDF of the whole text
 (vocabulary pooled over six languages) and the multilingual lead embedding.
-Each frame has its own decision threshold, tuned by cross-validation on the
-training articles; ``analysis.profile["frames_chosen"]`` holds the frames
-that pass it (the top frame when none does: every annotated article has one).
+Each frame's score is calibrated (Platt scaling fitted on out-of-fold scores),
+so ``analysis.frames`` holds probabilities; one decision threshold for all
+frames, chosen for micro-F1 out-of-fold, decides ``analysis.profile["frames_chosen"]``
+(the most probable frame when none passes it: every annotated article has one).
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ class FrameClassifier(EncoderModel):
         with z:
             features = FeatureSet.from_arrays(z)
             coef = z["coef"].astype(np.float32)
+            # Platt calibration folded into the linear model: sigmoid(a * (w.x + b) + c)
+            a, c = z["calib_a"].astype(np.float32), z["calib_b"].astype(np.float32)
+            coef = coef * a[:, None]
             return (features, coef[:, :features.width], coef[:, features.width:],
-                    z["intercept"].astype(np.float32), z["thresholds"].astype(np.float32))
+                    z["intercept"].astype(np.float32) * a + c, z["thresholds"].astype(np.float32))
 
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         batch = list(analyses)
@@ -52,5 +56,5 @@ class FrameClassifier(EncoderModel):
             for a, p in zip(todo, probs):
                 a.frames = {f: round(float(v), 4) for f, v in zip(self.frames, p)}
                 chosen = [f for f, v, t in zip(self.frames, p, thresholds) if v >= t]
-                a.profile["frames_chosen"] = chosen or [self.frames[int(np.argmax(p - thresholds))]]
+                a.profile["frames_chosen"] = chosen or [self.frames[int(np.argmax(p))]]
         yield from batch

@@ -1,16 +1,18 @@
 """Genre of an article: opinion, reporting or satire (SemEval-2023 subtask 1).
 
 A multinomial logistic regression over the multilingual embedding of the
-article's lead, trained on all six SemEval-2023 languages with balanced class
-weights. The training articles are ~80% opinion while news feeds are mostly
-reporting; balanced weights make the model's output uniform-prior
-probabilities, and ``prior`` (stored with the model) can shift them to the
-class mix a deployment expects. See models/ARTICLE_MODEL_CARD.md.
+article's lead and whole-article style measures (``classify.style``: quotation,
+attribution, first/second person, numbers, questions, ...), trained on all six
+SemEval-2023 languages with balanced class weights. The training articles are
+~80% opinion while news feeds are mostly reporting, so the raw scores are
+recalibrated (a temperature and a bias per genre, fitted out-of-fold) to give
+probabilities for a feed with the genre mix ``prior`` stored in the model
+(the deployment prior, stated in models/ARTICLE_MODEL_CARD.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +20,15 @@ import numpy as np
 from ..document import Analysis
 from .features import load_npz, softmax
 from .lead import EncoderModel, judged, lead_vectors
+from .style import style_matrix
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "genre.npz"
 GENRES = ("opinion", "reporting", "satire")
+
+
+def genre_features(analyses: Sequence[Analysis]) -> np.ndarray:
+    """[lead embedding | style measures], unscaled: what the genre model reads (training uses this too)."""
+    return np.hstack([lead_vectors(analyses), style_matrix(list(analyses))]).astype(np.float32)
 
 
 class GenreClassifier(EncoderModel):
@@ -30,17 +38,27 @@ class GenreClassifier(EncoderModel):
     def __init__(self, path: Path = MODEL) -> None:
         z = load_npz(path)
         self.classes = [str(c) for c in z["classes"]]
+        self.mean = z["mean"].astype(np.float32)
+        self.scale = z["scale"].astype(np.float32)
         self.coef = z["coef"].astype(np.float32)
         self.intercept = z["intercept"].astype(np.float32)
-        # log prior shift: zero = the balanced (uniform-prior) model
-        self.log_prior = z["log_prior"].astype(np.float32) if "log_prior" in z.files else np.zeros(len(self.classes))
+        # calibration for the deployment mix: p = softmax(temperature * raw + bias)
+        self.temperature = float(z["calib_temperature"])
+        self.bias = z["calib_bias"].astype(np.float32)
+        self.prior = {c: float(p) for c, p in zip(self.classes, z["prior"])}
         self.version = str(z["version"])
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Uncalibrated decision values (uniform prior), as fitted."""
+        return ((X - self.mean) / self.scale) @ self.coef.T + self.intercept
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        return softmax(self.temperature * self.raw(X) + self.bias)
 
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         batch = list(analyses)
         todo = judged(batch, "genre")
         if todo:
-            probs = softmax(lead_vectors(todo) @ self.coef.T + self.intercept + self.log_prior)
-            for a, p in zip(todo, probs):
+            for a, p in zip(todo, self.probabilities(genre_features(todo))):
                 a.genre = {c: round(float(v), 4) for c, v in zip(self.classes, p)}
         yield from batch

@@ -61,13 +61,22 @@ class EncoderModel:
 
 
 def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
-    """The analyses an article-level model can judge; the others get a notice saying why not."""
-    todo = [a for a in batch if language_of(a) in TRAINED_LANGUAGES and a.article.text.strip()]
-    chosen = {id(a) for a in todo}
+    """The analyses an article-level model can judge; the others get a notice saying why not.
+
+    A text under ``SCORE_MIN_WORDS`` words is not judged either: the models were fitted on articles of
+    88 words and more, and a few words say nothing about genre or framing (no made-up probabilities).
+    """
+    from .profile import SCORE_MIN_WORDS, word_count
+
+    todo = []
     for a in batch:
-        if id(a) not in chosen:
+        if language_of(a) not in TRAINED_LANGUAGES:
             a.notices.append(f"{name}: not estimated for language {language_of(a) or 'unknown'!r} "
                              f"(supported: {', '.join(TRAINED_LANGUAGES)})")
+        elif word_count(a.article.text) < SCORE_MIN_WORDS:
+            a.notices.append(f"{name}: not estimated for a text under {SCORE_MIN_WORDS} words")
+        else:
+            todo.append(a)
     return todo
 
 
@@ -90,6 +99,12 @@ def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
     if not analyses:
         return np.zeros((0, USE_DIM), dtype=np.float32)
     return np.stack([getattr(a, _ATTR) for a in analyses])
+
+
+def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray) -> None:
+    """Attach precomputed lead vectors (training reads them from a cache) so ``lead_vectors`` reuses them."""
+    for a, v in zip(analyses, vectors):
+        setattr(a, _ATTR, v)
 
 
 def language_of(analysis: Analysis) -> str:

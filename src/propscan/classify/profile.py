@@ -2,14 +2,16 @@
 
 Counts and densities come straight from what the detectors found (spans, or
 paragraph labels where a language has no span detector), so the profile never
-claims more than the highlighted evidence shows. The 0-100 score is a
-saturating function of density, defined in ``SCORE_DEFINITION`` and in
-docs/persuasion_profile.md.
+claims more than the highlighted evidence shows. The 0-100 score is the genre
+model's calibrated probability that annotators would call the article opinion
+or satire rather than a news report (``SCORE_DEFINITION``, the one sentence
+shown next to it everywhere; docs/persuasion_profile.md): a number with a
+meaning that can be checked, measured on the article-level validation
+protocol (models/ARTICLE_MODEL_CARD.md).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -17,21 +19,28 @@ from ..document import Analysis
 from ..taxonomy import CATEGORIES, TECHNIQUES
 
 _WORD = re.compile(r"\w+")
-# median technique density (instances per 1,000 words) of the annotated English
-# SemEval-2023 articles: an article this dense scores 63, twice as dense 86
-SCORE_SCALE = 15.0
 EVIDENCE_MAX = 5
+# below this many words the genre model has too little to go on: no score rather than a confident-looking one
+SCORE_MIN_WORDS = 80
 SCORE_DEFINITION = (
-    "Persuasion score = 100 x (1 - exp(-d / 15)), rounded, where d is the number of persuasion-technique "
-    "instances found per 1,000 words (highlighted spans; for languages without span detection, "
-    "(paragraph, technique) labels). 15 per 1,000 words is the median of the professionally annotated "
-    "English SemEval-2023 articles and scores 63; 0 scores 0; 45 or more scores 95+. It measures how densely "
-    "the text uses persuasion techniques, not whether its claims are true."
+    "Persuasion score: the estimated chance, out of 100, that professional annotators would label this "
+    "article opinion or satire rather than a news report, for a feed that is two thirds news reports "
+    f"(no score for texts under {SCORE_MIN_WORDS} words)."
 )
 
 
-def persuasion_score(density_per_1000_words: float) -> int:
-    return round(100.0 * (1.0 - math.exp(-max(density_per_1000_words, 0.0) / SCORE_SCALE)))
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def persuasion_score(analysis: Analysis, words: int) -> tuple[int | None, str | None]:
+    """(score, None), or (None, why there is none)."""
+    if words < SCORE_MIN_WORDS:
+        return None, f"too short to judge: {words} words (a score needs at least {SCORE_MIN_WORDS})"
+    reporting = analysis.genre.get("reporting")
+    if reporting is None:
+        return None, "no genre estimate for this article (see notices)"
+    return round(100.0 * (1.0 - float(reporting))), None
 
 
 class PersuasionProfiler:
@@ -58,7 +67,7 @@ def _instances(analysis: Analysis) -> tuple[list[str], str]:
 
 def build_profile(analysis: Analysis) -> dict[str, Any]:
     text = analysis.article.text
-    words = len(_WORD.findall(text))
+    words = word_count(text)
     n_par = max(len(analysis.paragraphs), 1)
     techniques, unit = _instances(analysis)
     t_counts: dict[str, int] = {}
@@ -90,7 +99,8 @@ def build_profile(analysis: Analysis) -> dict[str, Any]:
             evidence.append({"technique": best, "category": TECHNIQUES[best].category if best in TECHNIQUES else "",
                              "start": p.start, "end": p.end, "score": round(float(sc), 4),
                              "text": text[p.start:p.end][:300], "unit": "paragraph"})
-    return {
+    score, why = persuasion_score(analysis, words)
+    out: dict[str, Any] = {
         "words": words,
         "paragraphs": len(analysis.paragraphs),
         "paragraphs_with_techniques": with_technique,
@@ -100,7 +110,10 @@ def build_profile(analysis: Analysis) -> dict[str, Any]:
         "density_per_paragraph": round(total / n_par, 3),
         "techniques": table(t_counts),
         "categories": {c: v for c, v in table(c_counts).items() if c in CATEGORIES},
-        "score": persuasion_score(density),
+        "score": score,
         "score_definition": SCORE_DEFINITION,
         "evidence": evidence,
     }
+    if why:
+        out["score_missing"] = why
+    return out

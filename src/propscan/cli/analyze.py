@@ -101,12 +101,17 @@ def print_summary(analyses: list[Analysis], errors: list[InputError], output: st
     w(f"  {sum(total.values())} technique spans; {n_flag} of {n_par} paragraphs use at least one technique\n")
     for a in analyses[:10]:
         score = a.profile.get("score")
-        score_s = f"  persuasion {score:>3}/100" if isinstance(score, (int, float)) else ""
+        score_s = (f"  persuasion {score:>3}/100" if isinstance(score, (int, float)) else
+                   "  persuasion   -/100" if "score_definition" in a.profile else "")
         genre = max(a.genre.items(), key=lambda kv: kv[1])[0] if a.genre else ""
         title = (a.article.title or a.article.id)[:52]
         w(f"  - {title:<52} {len(a.spans):>3} spans{score_s} {genre}\n")
     if len(analyses) > 10:
         w(f"  ... and {len(analyses) - 10} more\n")
+    if any("score_definition" in a.profile for a in analyses):
+        from ..classify.profile import SCORE_DEFINITION
+
+        w(f"  {SCORE_DEFINITION}\n")
     if total:
         w("  most used techniques:\n")
         for tech, n in total.most_common(6):
