@@ -44,7 +44,7 @@ def test_analysis_round_trips_through_json():
     a = Analysis(article=art, spans=[Span(13, 20, "Loaded_Language", 0.9, "tagger", "emotive word")])
     a.paragraphs[1].techniques.append("Loaded_Language")
     d = a.to_dict()
-    assert d["schema_version"] == "1.0"
+    assert d["schema_version"] == "1.1"
     assert d["spans"][0]["text"] == "corrupt"
     assert d["spans"][0]["category"] == "Manipulative_Wording"
     back = Analysis.from_dict(d)

@@ -83,7 +83,7 @@ def test_analyze_json_returns_the_cli_shape_with_an_id(client):
     got = analyze(client, outlet="example.org", date="2024-03-05")
     assert isinstance(got["id"], int)
     assert set(got) == {"id", "schema_version", "taxonomy", "article", "spans", "paragraphs", "genre", "frames",
-                        "profile", "models", "notices"}
+                        "profile", "models", "notices", "decision", "undetected"}
     assert got["article"]["title"] == "Ministers caught lying again"
     assert got["article"]["meta"] == {"outlet": "example.org", "date": "2024-03-05"}
     assert [s["text"] for s in got["spans"]] == ["lying", "brutal", "lying", "traitors", "traitors", "brutal"]

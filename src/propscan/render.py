@@ -226,15 +226,30 @@ def _extra(analysis: Analysis, h: int) -> str:
     return f'<div class="ps-extra">{"".join(parts)}</div>' if parts else ""
 
 
+def decision_note(analysis: Analysis, taxonomy: str = "2023") -> str:
+    """The threshold labels were shown at and the techniques the models cannot emit, for the legend."""
+    parts = []
+    thr = analysis.decision.get("min_confidence")
+    if isinstance(thr, (int, float)):
+        parts.append(f'<p class="ps-muted ps-decision">Shown: spans and paragraph labels whose calibrated '
+                     f'probability is at least {thr:.2f}.</p>')
+    for level, what in (("spans", "as spans"), ("paragraphs", "as paragraph labels")):
+        names = analysis.undetected.get(level) or []
+        if names:
+            parts.append(f'<p class="ps-muted ps-undetected">Not detected by this model {what}: '
+                         + esc(", ".join(_label(_key(t), taxonomy) for t in names)) + ".</p>")
+    return "".join(parts)
+
+
 def legend(counts: Counter[str], taxonomy: str = "2023", *, scope: str = "article", h: int = 4,
-           heading: str = "Techniques found") -> str:
-    """Counts per category and technique with a filter toggle per technique.
+           heading: str = "Techniques found", note: str = "") -> str:
+    """Counts per category and technique with a filter toggle per technique; ``note`` (HTML) closes it.
 
     ``scope="all"`` toggles every article on the page (the report's overall legend).
     """
     if not counts:
         return (f'<section class="ps-legend"><h{h}>{esc(heading)}</h{h}>'
-                f'<p class="ps-muted">No persuasion techniques found.</p></section>')
+                f'<p class="ps-muted">No persuasion techniques found.</p>{note}</section>')
     by_cat: dict[str, list[str]] = {}
     for key in counts:
         cat = TECHNIQUES[key].category if key in TECHNIQUES else OTHER
@@ -257,7 +272,7 @@ def legend(counts: Counter[str], taxonomy: str = "2023", *, scope: str = "articl
     return (f'<section class="ps-legend" aria-label="legend and filters"><h{h}>{esc(heading)}</h{h}>'
             f'<div class="ps-all"><button type="button" data-all="on">show all</button>'
             f'<button type="button" data-all="off">hide all</button></div>'
-            f'<ul>{"".join(items)}</ul></section>')
+            f'<ul>{"".join(items)}</ul>{note}</section>')
 
 
 def _anchor_for(analysis: Analysis) -> str:
@@ -399,12 +414,13 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
                   + ", ".join(f"{esc(k)} {esc(v)}" for k, v in sorted(analysis.models.items())) + "</footer>")
     lang = f' lang="{esc(art.language)}"' if art.language and _LANG.match(art.language) else ""
     counts = Counter(keys)
+    side = legend(counts, taxonomy, h=min(h2, 6), note=decision_note(analysis, taxonomy))
     return (f'<article class="ps-article" id="{esc(anchor)}" data-article-id="{esc(art.id)}">'
             f'<script type="application/json" class="ps-data">{json_for_script(data)}</script>'
             f"{head}{notices}{_extra(analysis, h2)}"
             f'<div class="ps-cols"><div class="ps-main"><div class="ps-text"{lang}>{"".join(rows)}</div>'
             f"{span_table}</div>"
-            f'<aside class="ps-side">{legend(counts, taxonomy, h=min(h2, 6))}</aside></div>{models}</article>')
+            f'<aside class="ps-side">{side}</aside></div>{models}</article>')
 
 
 # -- whole pages ---------------------------------------------------------------

@@ -30,8 +30,7 @@ ENGLISH = "en"
 
 
 def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
-    lang = p.language or analysis.article.language or ""
-    return lang.lower().split("-")[0]
+    return analysis.paragraph_language(p)
 
 
 class MultilingualTechniques(EncoderModel):
