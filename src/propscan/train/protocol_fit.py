@@ -232,39 +232,110 @@ def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str]
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from ..readers.semeval import load_2023
+@dataclass
+class Protocol:
+    """The protocol's article sets with the tagger's cached output."""
 
+    labels: list[str]
+    fit_set: list[Analysis]
+    outer_set: list[Analysis]  # outer articles the tagger never saw
+    fit_cache: list[tuple[np.ndarray, np.ndarray]]
+    outer_cache: list[tuple[np.ndarray, np.ndarray]]
+    n_outer: int  # all outer articles, seen by the tagger or not
+
+    @classmethod
+    def load(cls, data: str | Path, cache: Path) -> "Protocol":
+        from ..readers.semeval import load_2023
+
+        labels = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["labels"]
+        arts = load_2023(data, "en")
+        outer = P.outer_ids(data, [a.article.id for a in arts])
+        unseen = [a for a in arts if P.tagger_unseen(a.article.id)]
+        fit_set = [a for a in unseen if a.article.id not in outer]
+        outer_set = [a for a in unseen if a.article.id in outer]
+        c = token_cache(fit_set + outer_set, cache)
+        return cls(labels, fit_set, outer_set, c[:len(fit_set)], c[len(fit_set):], len(outer))
+
+
+def calibrated_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any]:
+    """The shipped recipe: OOF on the fit set, then fitted on all of it and measured on the unseen outer set."""
+    th = [TAU] * len(pr.labels)
+    items = items_for(pr.fit_set, pr.fit_cache, pr.labels, th)
+    outer_items = items_for(pr.outer_set, pr.outer_cache, pr.labels, th)
+    fold_thr = out_of_fold(items, len(pr.labels))
+    oof_cal = calibration_stats(items)
+    out: dict[str, Any] = {"oof": summary(oof_stats(items, fold_thr), oof_cal, bootstrap),
+                           "oof_fold_thresholds": sorted(set(fold_thr)),
+                           "reliability": {k: P.reliability(v) for k, v in oof_cal.items()}}
+    cal = fit(items, len(pr.labels))
+    apply(items, cal)
+    threshold = choose_threshold(items)
+    apply(outer_items, cal)
+    outer_cal = calibration_stats(outer_items)
+    out["outer_unseen"] = summary(stats(outer_items, threshold), outer_cal, bootstrap)
+    out["reliability_outer"] = {k: P.reliability(v) for k, v in outer_cal.items()}
+    out["threshold"] = threshold
+    out["calibrators"] = cal
+    return out
+
+
+def raw_stats(items: Sequence[Item], par_thresholds: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+    """Scores of items decoded as today (every candidate shown, per-technique paragraph thresholds), raw ECE."""
+    for it in items:
+        it.cal = np.ones(len(it.tech))
+        it.comb = np.where(it.raw >= par_thresholds[None, :], 1.0, 0.0)
+    s = stats(items, 0.5)
+    for it in items:  # the raw numbers shown: mean token probability per span, highest per paragraph
+        it.cal = it.mean
+        it.comb = it.raw
+    return s, calibration_stats(items)
+
+
+def todays_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any]:
+    """The stop-10 recipe (per-technique span and paragraph thresholds), as shipped and re-tuned out of fold.
+
+    As shipped, its thresholds were tuned on all 93 tagger-unseen articles, these included: optimistic.
+    """
+    from .calibrate import OFF, paragraph_matrix, tune_paragraph_thresholds, tune_span_thresholds
+
+    cfg = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
+    span_th = [float(cfg["span_thresholds"].get(t, OFF)) for t in pr.labels]
+    par_th = np.array([float(cfg["paragraph_thresholds"].get(t, OFF)) for t in pr.labels])
+    dk = {"peak_margin": float(cfg.get("decode", {}).get("peak_margin", 0.0))}
+    out: dict[str, Any] = {}
+    for name, arts, cache in (("shipped_fit", pr.fit_set, pr.fit_cache),
+                              ("shipped_outer", pr.outer_set, pr.outer_cache)):
+        s, c = raw_stats(items_for(arts, cache, pr.labels, span_th, **dk), par_th)
+        out[name] = summary(s, c, bootstrap)
+    folds = np.array([P.cv_fold(a.article.id) for a in pr.fit_set])
+    parts = []
+    for k in range(P.FOLDS):
+        tr = [i for i in range(len(pr.fit_set)) if folds[i] != k]
+        te = [i for i in range(len(pr.fit_set)) if folds[i] == k]
+        arts, cache = [pr.fit_set[i] for i in tr], [pr.fit_cache[i] for i in tr]
+        sth, _ = tune_span_thresholds(arts, cache, pr.labels, **DECODE, **dk)
+        pth = np.array(tune_paragraph_thresholds(*paragraph_matrix(arts, cache, pr.labels)))
+        test = items_for([pr.fit_set[i] for i in te], [pr.fit_cache[i] for i in te], pr.labels, sth, **dk)
+        parts.append(raw_stats(test, pth)[0])
+    out["oof"] = summary({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, None, bootstrap)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--cache", default="runs/tagger-cache", help="folder for the tagger's cached probabilities")
     ap.add_argument("--write", action="store_true", help=f"write {CALIBRATION.name}")
     ap.add_argument("--bootstrap", type=int, default=P.BOOTSTRAP)
     args = ap.parse_args(argv)
-    labels = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["labels"]
-    arts = load_2023(args.data, "en")
-    outer = P.outer_ids(args.data, [a.article.id for a in arts])
-    unseen = [a for a in arts if P.tagger_unseen(a.article.id)]
-    fit_set = [a for a in unseen if a.article.id not in outer]
-    outer_set = [a for a in unseen if a.article.id in outer]
-    cache = token_cache(fit_set + outer_set, Path(args.cache))
-    th = [TAU] * len(labels)
-    items = items_for(fit_set, cache[:len(fit_set)], labels, th)
-    outer_items = items_for(outer_set, cache[len(fit_set):], labels, th)
-    fold_thr = out_of_fold(items, len(labels))
-    measured = {"oof": summary(oof_stats(items, fold_thr), calibration_stats(items), args.bootstrap),
-                "oof_fold_thresholds": sorted(set(fold_thr))}
-    cal = fit(items, len(labels))
-    apply(items, cal)
-    threshold = choose_threshold(items)
-    apply(outer_items, cal)
-    measured["outer_unseen"] = summary(stats(outer_items, threshold), calibration_stats(outer_items),
-                                       args.bootstrap)
+    pr = Protocol.load(args.data, Path(args.cache))
+    got = calibrated_rule(pr, args.bootstrap)
+    measured = {k: got[k] for k in ("oof", "oof_fold_thresholds", "outer_unseen")}
     print(json.dumps(measured, indent=1))
-    print(f"threshold {threshold}")
+    print(f"threshold {got['threshold']}")
     if args.write:
-        CALIBRATION.write_text(json.dumps(to_json(cal, labels, threshold, measured), indent=1) + "\n",
-                               encoding="utf-8")
+        CALIBRATION.write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured),
+                                          indent=1) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION}", file=sys.stderr)
     return 0
 
