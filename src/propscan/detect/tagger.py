@@ -403,6 +403,7 @@ class SpanTagger:
             if lang and lang != self.language and not lang.startswith(self.language + "-"):
                 a.notices.append(f"{self.name}: no span model for language '{a.article.language}' yet; "
                                  f"the English tagger was not applied")
+                a.undetected["spans"] = list(self.labels)  # no technique is looked for at span level
                 continue
             if a.article.text.strip():
                 todo.append(a)
@@ -443,6 +444,8 @@ class SpanTagger:
         if cal is not None:
             pscores = cal.paragraphs(pscores)
             analysis.undetected = {"spans": cal.span.off(), "paragraphs": cal.paragraph.off()}
+        else:
+            analysis.undetected = {"spans": [t for t, th in zip(self.labels, self.span_thresholds) if th > 1.0]}
         floor = LISTED if cal is not None else 0.05
         for p, row in zip(scored, pscores):
             for j, t in enumerate(self.labels):

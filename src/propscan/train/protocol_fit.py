@@ -102,6 +102,11 @@ def _span_x(it: Item) -> np.ndarray:
     return span_features(SPAN_FEATURES, it.mean, it.peak) if len(it.tech) else np.zeros((0, len(SPAN_FEATURES)))
 
 
+def _par_x(it: Item) -> np.ndarray:
+    """Paragraph calibrator inputs, one row per (paragraph, technique), paragraph-major."""
+    return logit(it.raw.reshape(-1, 1))
+
+
 def _apply(W: np.ndarray, tech: np.ndarray, x: np.ndarray) -> np.ndarray:
     X = np.hstack([np.ones((len(tech), 1)), x])
     return 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, W[tech])))
@@ -113,7 +118,7 @@ def fit(items: Sequence[Item], n_labels: int) -> dict[str, tuple[np.ndarray, np.
     span = fit_platt(np.concatenate([_span_x(it) for it in items]), np.concatenate([it.hit for it in items]),
                      tech, n_labels, SHRINK)
     ptech = np.concatenate([np.tile(np.arange(n_labels), len(it.raw)) for it in items])
-    par = fit_platt(np.concatenate([logit(it.raw.reshape(-1, 1)) for it in items]),
+    par = fit_platt(np.concatenate([_par_x(it) for it in items]),
                     np.concatenate([it.pgold.reshape(-1) for it in items]), ptech, n_labels, SHRINK)
     return {"span": span, "paragraph": par}
 
@@ -125,7 +130,7 @@ def apply(items: Sequence[Item], cal: dict[str, tuple[np.ndarray, np.ndarray]]) 
         on = spos[it.tech] >= MIN_SUPPORT
         it.cal = np.where(on, _apply(Ws, it.tech, _span_x(it)), 0.0) if len(it.tech) else np.zeros(0)
         n, t = it.raw.shape
-        pc = _apply(Wp, np.tile(np.arange(t), n), logit(it.raw.reshape(-1, 1))).reshape(n, t)
+        pc = _apply(Wp, np.tile(np.arange(t), n), _par_x(it)).reshape(n, t)
         pc[:, ppos < MIN_SUPPORT] = 0.0
         for (s, e, _, _, _), j, p in zip(it.cands, it.tech, it.cal):
             for i, (a, b) in enumerate(it.bounds):
