@@ -121,9 +121,8 @@ def run_before(ref: str, paths: list[Path]) -> dict:
         archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
         lst, out = Path(tmp) / "paths.json", Path(tmp) / "out.json"
-        lst.write_text(json.dumps([str(p) for p in paths]))
-        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), TOKENIZERS_PARALLELISM="false",
-                   PROPSCAN_CACHE_DIR=str(Path(tmp) / "cache"))
+        lst.write_text(json.dumps([str(p.resolve()) for p in paths]))  # the worker runs in the exported tree
+        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), TOKENIZERS_PARALLELISM="false")
         subprocess.run([sys.executable, str(tree / "bench" / "speed.py"), "--worker", "propscan", "--paths", str(lst),
                         "--out", str(out)], check=True, env=env, cwd=tree)
         return json.loads(out.read_text())
