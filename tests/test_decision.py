@@ -117,3 +117,16 @@ def test_shipped_calibration_matches_the_tagger_labels_and_states_its_threshold(
     assert set(c.span.off()) >= {"Straw_Man", "Whataboutism"}  # never annotated often enough to fit
     p = c.paragraphs(np.full((2, len(labels)), 0.99))
     assert p.shape == (2, len(labels)) and ((p >= 0) & (p <= 1)).all()
+
+
+def test_report_legend_states_the_threshold_and_what_is_not_detected_and_marks_paragraph_only_labels():
+    from propscan.render import render_article
+
+    a = decide(_analysis(), 0.2)
+    a.undetected = {"spans": ["Straw_Man"], "paragraphs": ["Whataboutism"]}
+    html = render_article(a)
+    assert "at least 0.2;" in html
+    assert "Not detected by this model as spans: Straw man" in html
+    assert "Not detected by this model as paragraph labels: Whataboutism" in html
+    assert "\u00b6 25%" in html  # Doubt rests on the paragraph's own probability
+    assert "\u00b6 60%" not in html and "60%" in html  # Loaded_Language comes from its span

@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple
 
-from .document import Analysis, Span
+from .document import Analysis, ParagraphLabels, Span
 from .taxonomy import CATEGORIES, TECHNIQUES, to_view
 
 __all__ = ["MAX_LAYERS", "REPORT_CSS", "REPORT_JS", "render_article", "render_page", "json_for_script"]
@@ -166,6 +166,20 @@ def _chip(key: str, taxonomy: str, extra: str = "") -> str:
             f"{extra}</span>")
 
 
+REASONS = {"span": "shown because a highlighted span of this technique lies in the line",
+           "paragraph": "\u00b6 shown on the line's own probability: no span of it is highlighted"}
+
+
+def _why(p: ParagraphLabels, key: str) -> str:
+    """A paragraph chip's score, marked \u00b6 when the paragraph's own probability (not a span) carried it."""
+    if key not in p.scores:
+        return ""
+    reason = p.reasons.get(key, "")
+    mark = "\u00b6 " if reason == "paragraph" else ""
+    title = f' title="{esc(REASONS[reason])}"' if reason in REASONS else ""
+    return f' <span class="ps-muted"{title}>{mark}{esc(_fmt_score(float(p.scores[key])))}</span>'
+
+
 def _fmt_score(v: float) -> str:
     return f"{v * 100:.0f}%" if 0.0 <= v <= 1.0 else f"{v:.3g}"
 
@@ -231,8 +245,9 @@ def decision_note(analysis: Analysis, taxonomy: str = "2023") -> str:
     parts = []
     thr = analysis.decision.get("min_confidence")
     if isinstance(thr, (int, float)):
-        parts.append(f'<p class="ps-muted ps-decision">Shown: spans and paragraph labels whose calibrated '
-                     f'probability is at least {thr:.2f}.</p>')
+        parts.append(f'<p class="ps-muted ps-decision">Shown: spans and line labels whose calibrated '
+                     f'probability is at least {thr:g}; a line label marked \u00b6 rests on the line\'s own '
+                     f'probability, the others on a highlighted span.</p>')
     for level, what in (("spans", "as spans"), ("paragraphs", "as paragraph labels")):
         names = analysis.undetected.get(level) or []
         if names:
@@ -355,8 +370,7 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
         if p.flagged:
             cls.append("ps-flagged")
         label_keys = sorted({_key(t) for t in p.techniques}, key=lambda k: _label(k, taxonomy))
-        labels = "".join(_chip(k, taxonomy, f' <span class="ps-muted">{esc(_fmt_score(float(p.scores[k])))}</span>'
-                               if k in p.scores else "") for k in label_keys)
+        labels = "".join(_chip(k, taxonomy, _why(p, k)) for k in label_keys)
         if p.flagged:
             labels += f'<span class="ps-flag">not scored: {esc(p.flagged)}</span>'
         rows.append(f'<div class="{" ".join(cls)}" id="{anchor}-l{p.line}"><span class="ps-ln">{p.line}</span>'
