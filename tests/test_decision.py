@@ -48,13 +48,26 @@ def test_a_lower_threshold_brings_back_spans_under_the_default_and_decide_is_ide
     assert a.decision["default"] == 0.5  # the model's own threshold stays on record
 
 
-def test_paragraphs_of_another_language_are_left_to_their_model():
+def test_paragraphs_of_another_language_follow_the_same_threshold():
     a = _analysis()
     a.paragraphs[2].language = "fr"
-    a.paragraphs[2].techniques = ["Doubt"]
     a.paragraphs[2].scores = {"Doubt": 0.9}
-    decide(a, 0.95)
-    assert a.paragraphs[2].techniques == ["Doubt"]
+    assert decide(a, 0.95).paragraphs[2].techniques == []
+    assert decide(a, 0.5).paragraphs[2].reasons == {"Doubt": "paragraph"}
+
+
+def test_multilingual_labels_use_the_articles_decision_threshold(monkeypatch):
+    from propscan.classify import multilingual
+
+    comp = object.__new__(multilingual.MultilingualTechniques)
+    comp.techniques, comp.thresholds = ["Doubt", "Slogans"], {"fr": np.array([0.9, 0.9])}
+    a = Analysis(article=Article(id="f1", text="Titre\n\nIls mentent.", language="fr"))
+    monkeypatch.setattr(comp, "probabilities", lambda an: [(an.paragraphs[1], "fr", np.array([0.3, 0.1]))])
+    comp._label(a)
+    assert a.paragraphs[1].techniques == []  # no decision made: the model's own threshold
+    a.decision = {"min_confidence": 0.2}
+    comp._label(a)
+    assert a.paragraphs[1].techniques == ["Doubt"] and a.paragraphs[1].reasons == {"Doubt": "paragraph"}
 
 
 @pytest.mark.parametrize("bad", [0, 1.5, -0.2, "x"])

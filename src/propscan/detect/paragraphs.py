@@ -18,8 +18,9 @@ serialised), so ``decide`` can be applied again with another threshold
 (``propscan analyze --min-confidence``, ``analyze(min_confidence=)``, the REST
 ``min_confidence`` parameter). Without a calibration file (development
 checkout) the tagger's per-technique paragraph thresholds of ``tagger.json``
-apply as before. Paragraphs in another language belong to the multilingual
-model and are left alone.
+apply as before. Paragraphs in another language get their scores from the
+multilingual model (later in the pipeline, at the same threshold), and
+``decide`` treats them alike.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ CONFIG = Path(__file__).resolve().parent.parent / "models" / "tagger.json"
 MIN_CONFIDENCE = 0.01  # below this nothing is listed (detect.tagger.LISTED), so nothing can be labelled
 RULE = ("a label is shown when its calibrated probability reaches min_confidence; a paragraph carries a technique "
         "when one of its shown spans does or its own paragraph probability reaches min_confidence")
-ENGLISH = ("en", "")
 
 
 def check_min_confidence(value: float, name: str = "min_confidence") -> float:
@@ -57,7 +57,7 @@ def decide(analysis: Analysis, min_confidence: float, default: float | None = No
     analysis.spans = [s for s in pool if s.score >= thr]
     analysis.candidates = [s for s in pool if s.score < thr]
     for p in analysis.paragraphs:
-        if p.flagged or analysis.paragraph_language(p) not in ENGLISH:
+        if p.flagged:
             continue
         shown: set[str] = set()
         for sp in pool:
