@@ -252,7 +252,9 @@ class Protocol:
     def load(cls, data: str | Path, cache: Path) -> "Protocol":
         from ..readers.semeval import load_2023
 
-        labels = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["labels"]
+        cfg = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
+        labels = cfg["labels"]
+        cache = cache / str(cfg.get("version", "unknown"))  # a retrained tagger never reads another's cache
         arts = load_2023(data, "en")
         outer = P.outer_ids(data, [a.article.id for a in arts])
         unseen = [a for a in arts if P.tagger_unseen(a.article.id)]
