@@ -109,6 +109,10 @@ def print_summary(analyses: list[Analysis], errors: list[InputError], output: st
     n_flag = sum(1 for a in analyses for p in a.paragraphs if p.techniques)
     w(f"\npropscan: {len(analyses)} article(s) analysed, {len(errors)} failed\n")
     w(f"  {sum(total.values())} technique spans; {n_flag} of {n_par} paragraphs use at least one technique\n")
+    shown = sorted({a.decision["min_confidence"] for a in analyses if "min_confidence" in a.decision})
+    if shown:
+        w(f"  shown: labels whose calibrated probability is at least {' / '.join(f'{t:g}' for t in shown)} "
+          "(--min-confidence)\n")
     for a in analyses[:10]:
         score = a.profile.get("score")
         score_s = f"  persuasion {score:>3}/100" if isinstance(score, (int, float)) else ""
