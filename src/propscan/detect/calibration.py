@@ -75,6 +75,8 @@ class Calibration:
         self.version: str = d.get("version", "unknown")
         self.threshold: float = float(d.get("threshold", 0.5))
         self.decode_threshold: float = float(d["span"].get("decode_threshold", 0.3))
+        # decoding as the calibrators were fitted (run joining, minimum length); no hysteresis
+        self.decode: dict[str, Any] = {**d["span"].get("decode", {}), "peak_margin": 0.0}
         self.span = LevelCalibrator.from_dict(labels, d["span"])
         self.paragraph = LevelCalibrator.from_dict(labels, d["paragraph"])
 

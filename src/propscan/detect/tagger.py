@@ -429,7 +429,7 @@ class SpanTagger:
             thresholds, decode = self.span_thresholds, self.decode
         else:  # every enabled technique decoded at one token threshold; the calibrated probability decides
             thresholds = np.where(cal.span.enabled, cal.decode_threshold, 2.0)
-            decode = {**self.decode, "peak_margin": 0.0}
+            decode = {**self.decode, **cal.decode}
         found = decode_candidates(text, offsets, probs, self.labels, thresholds, allowed=allowed_arg, **decode)
         if cal is not None and found:
             tech = np.array([index[t] for _, _, t, _, _ in found])

@@ -229,7 +229,7 @@ def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str]
     return {
         "version": "calibration-platt-1",
         "threshold": threshold,
-        "span": {"decode_threshold": TAU, **level(*cal["span"], SPAN_FEATURES)},
+        "span": {"decode_threshold": TAU, "decode": DECODE, **level(*cal["span"], SPAN_FEATURES)},
         "paragraph": level(*cal["paragraph"], ["logit_peak"]),
         "fitted_on": "the crc32-validation English SemEval-2023 articles outside the protocol's outer set "
                      "(never seen by the tagger)",
