@@ -143,3 +143,11 @@ def test_report_legend_states_the_threshold_and_what_is_not_detected_and_marks_p
     assert "Not detected by this model as paragraph labels: Whataboutism" in html
     assert "\u00b6 25%" in html  # Doubt rests on the paragraph's own probability
     assert "\u00b6 60%" not in html and "60%" in html  # Loaded_Language comes from its span
+
+
+def test_a_calibration_fitted_for_another_tagger_is_not_applied(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"tagger_version": "old", "threshold": 0.2, "span": {}, "paragraph": {}}))
+    assert cal.load_config(path, "new") is None
+    assert cal.load_config(path, "old")["threshold"] == 0.2
+    assert cal.load_config(tmp_path / "absent.json", "new") is None

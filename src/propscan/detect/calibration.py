@@ -41,6 +41,23 @@ def span_features(names: Sequence[str], mean: np.ndarray, peak: np.ndarray) -> n
     return np.column_stack([logit(np.asarray(cols[n], dtype=np.float64)) for n in names]).reshape(len(mean), -1)
 
 
+def load_config(path: Path = CONFIG, tagger_version: str | None = None) -> dict[str, Any] | None:
+    """The calibration file, or None when absent or fitted for another tagger than ``tagger_version``.
+
+    Why the check: calibrators describe one tagger's probabilities; after a
+    retraining they would state confidences that no longer hold, so the raw
+    scores and the thresholds of tagger.json apply until they are refitted
+    (``python -m propscan.train.protocol_fit --write``).
+    """
+    if not path.is_file():
+        return None
+    d = json.loads(path.read_text(encoding="utf-8"))
+    fitted_for = d.get("tagger_version")
+    if tagger_version is not None and fitted_for is not None and fitted_for != tagger_version:
+        return None
+    return d
+
+
 class LevelCalibrator:
     """Per-technique Platt scaling of one level (spans or paragraphs): sigmoid(W[t] · [1, features])."""
 
@@ -81,10 +98,10 @@ class Calibration:
         self.paragraph = LevelCalibrator.from_dict(labels, d["paragraph"])
 
     @classmethod
-    def load(cls, labels: Sequence[str], path: Path = CONFIG) -> "Calibration | None":
-        if not path.is_file():
-            return None
-        return cls(labels, json.loads(path.read_text(encoding="utf-8")))
+    def load(cls, labels: Sequence[str], path: Path = CONFIG, tagger_version: str | None = None,
+             ) -> "Calibration | None":
+        d = load_config(path, tagger_version)
+        return None if d is None else cls(labels, d)
 
     def spans(self, tech: np.ndarray, mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
         """Calibrated span probabilities from each span's mean and highest token probability."""

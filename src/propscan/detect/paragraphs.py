@@ -31,7 +31,7 @@ from typing import Iterable, Iterator
 
 from ..document import Analysis
 from ..errors import PropscanError
-from .calibration import CONFIG as CALIBRATION
+from .calibration import CONFIG as CALIBRATION, load_config
 
 CONFIG = Path(__file__).resolve().parent.parent / "models" / "tagger.json"
 MIN_CONFIDENCE = 0.01  # below this nothing is listed (detect.tagger.LISTED), so nothing can be labelled
@@ -89,8 +89,8 @@ class ParagraphLabeler:
             cfg = json.loads(CONFIG.read_text(encoding="utf-8"))
             threshold = None
             version = cfg.get("version", "unknown")
-            if CALIBRATION.is_file():
-                cal = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+            cal = load_config(CALIBRATION, version)
+            if cal is not None:
                 threshold, version = float(cal["threshold"]), cal.get("version", version)
             return cls(cfg.get("paragraph_thresholds", {}), version, threshold)
         return cls()

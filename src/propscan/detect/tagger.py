@@ -302,7 +302,7 @@ class SpanTagger:
         from .calibration import Calibration
 
         # calibrated probabilities and one decision threshold (None: raw scores, thresholds of tagger.json)
-        self.calibration = Calibration.load(self.labels, model_dir / CALIBRATION_FILE)
+        self.calibration = Calibration.load(self.labels, model_dir / CALIBRATION_FILE, self.version)
         self.batch_windows = batch_windows
         tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         tok.no_padding()

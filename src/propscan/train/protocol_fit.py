@@ -219,7 +219,7 @@ def summary(s: dict[str, np.ndarray], c: dict[str, np.ndarray] | None = None, n:
 
 
 def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str], threshold: float,
-            measured: dict[str, Any]) -> dict[str, Any]:
+            measured: dict[str, Any], tagger_version: str) -> dict[str, Any]:
     def level(W: np.ndarray, pos: np.ndarray, features: Sequence[str]) -> dict[str, Any]:
         return {"features": list(features),
                 "coef": {t: [round(float(x), 5) for x in W[j]] for j, t in enumerate(labels)},
@@ -228,6 +228,7 @@ def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str]
 
     return {
         "version": "calibration-platt-1",
+        "tagger_version": tagger_version,
         "threshold": threshold,
         "span": {"decode_threshold": TAU, "decode": DECODE, **level(*cal["span"], SPAN_FEATURES)},
         "paragraph": level(*cal["paragraph"], ["logit_peak"]),
@@ -341,8 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(measured, indent=1))
     print(f"threshold {got['threshold']}")
     if args.write:
-        CALIBRATION.write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured),
-                                          indent=1) + "\n", encoding="utf-8")
+        version = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["version"]
+        CALIBRATION.write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured,
+                                                  version), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION}", file=sys.stderr)
     return 0
 
