@@ -166,6 +166,14 @@ M_HEADER = ["language", "articles", "ECE, scores >= 0.05", "subtask-3 micro-F1 a
             "at the model's own threshold (before)", "own threshold"]
 
 
+def _counts(pred: Any, gold: Any, article: Any, n: int) -> Any:
+    """Per article (tp, fp, fn) of boolean (paragraph, technique) matrices."""
+    import numpy as np
+
+    return np.array([[(pred[article == i] & gold[article == i]).sum(), (pred[article == i] & ~gold[article == i]).sum(),
+                      (~pred[article == i] & gold[article == i]).sum()] for i in range(n)], float)
+
+
 def multilingual_rows(data: str, threshold: float) -> list[list[Any]]:
     """The multilingual paragraph model on the old split: calibration of its probabilities and the one threshold.
 
@@ -199,12 +207,7 @@ def multilingual_rows(data: str, threshold: float) -> list[list[Any]]:
         keep = pr_ >= 0.05
         ece = P.ece_stats(pr_[keep], y_[keep], np.repeat(a_, pr_.shape[1]).reshape(pr_.shape)[keep], len(gold))
 
-        def counts(th: Any) -> np.ndarray:
-            pred = pr_ >= th
-            return np.array([[(pred[a_ == i] & y_[a_ == i]).sum(), (pred[a_ == i] & ~y_[a_ == i]).sum(),
-                              (~pred[a_ == i] & y_[a_ == i]).sum()] for i in range(len(gold))], float)
-
-        one, own = counts(threshold), counts(ml.thresholds[ISO[folder]][None, :])
+        one, own = (_counts(pr_ >= th, y_, a_, len(gold)) for th in (threshold, ml.thresholds[ISO[folder]][None, :]))
         rows.append([ISO[folder], len(gold), _ci([P.ece(ece), *P.bootstrap(ece, P.ece)]),
                      _ci([P.f1_from_counts(one), *P.bootstrap(one, P.f1_from_counts)]),
                      _ci([P.f1_from_counts(own), *P.bootstrap(own, P.f1_from_counts)]),

@@ -132,7 +132,7 @@ def before_after(ref: str, before: dict, after: dict, tokens: int) -> str:
     """CPU time per article of commit ``ref`` and of this tree, measured in the same run."""
     b, a = summarise(before, tokens), summarise(after, tokens)
     return "\n".join([
-        f"| propscan | CPU ms/article | p50 ms/article | articles/s (one by one) | peak memory MB |",
+        "| propscan | CPU ms/article | p50 ms/article | articles/s (one by one) | peak memory MB |",
         "|---|---:|---:|---:|---:|",
         f"| before (`{ref}`) | {b['cpu_ms']:.0f} | {b['p50_ms']:.0f} | {b['articles_per_s']:.2f} | "
         f"{b['peak_rss_mb']:.0f} |",
