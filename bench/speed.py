@@ -113,6 +113,34 @@ def run_worker(kind: str, paths: list[Path]) -> dict:
         return json.loads(out.read_text())
 
 
+def run_before(ref: str, paths: list[Path]) -> dict:
+    """The propscan worker of commit ``ref`` (exported with ``git archive``) on the same articles."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        lst, out = Path(tmp) / "paths.json", Path(tmp) / "out.json"
+        lst.write_text(json.dumps([str(p.resolve()) for p in paths]))  # the worker runs in the exported tree
+        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), TOKENIZERS_PARALLELISM="false")
+        subprocess.run([sys.executable, str(tree / "bench" / "speed.py"), "--worker", "propscan", "--paths", str(lst),
+                        "--out", str(out)], check=True, env=env, cwd=tree)
+        return json.loads(out.read_text())
+
+
+def before_after(ref: str, before: dict, after: dict, tokens: int) -> str:
+    """CPU time per article of commit ``ref`` and of this tree, measured in the same run."""
+    b, a = summarise(before, tokens), summarise(after, tokens)
+    return "\n".join([
+        "| propscan | CPU ms/article | p50 ms/article | articles/s (one by one) | peak memory MB |",
+        "|---|---:|---:|---:|---:|",
+        f"| before (`{ref}`) | {b['cpu_ms']:.0f} | {b['p50_ms']:.0f} | {b['articles_per_s']:.2f} | "
+        f"{b['peak_rss_mb']:.0f} |",
+        f"| after (this tree) | {a['cpu_ms']:.0f} | {a['p50_ms']:.0f} | {a['articles_per_s']:.2f} | "
+        f"{a['peak_rss_mb']:.0f} |",
+        "", f"CPU time per article after / before: **{a['cpu_ms'] / b['cpu_ms']:.2f}x** (budget 1.3x)."])
+
+
 def run_cli(paths: list[Path]) -> dict:
     """``propscan analyze`` over the files: wall time, time to the first JSON line, the child's peak RSS."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -200,6 +228,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100, help="articles (default 100)")
     ap.add_argument("--skip-bert", action="store_true", help="propscan only (quick check)")
     ap.add_argument("--write-docs", action="store_true", help="replace this bench's section of docs/speed.md")
+    ap.add_argument("--before", metavar="REF", help="also run the propscan of git commit REF on the same articles, "
+                    "right before this tree's, and compare CPU time per article (decoding changes)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--paths", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -213,8 +243,23 @@ def main() -> int:
     tokens_each = count_tokens(paths)
     tokens = sum(tokens_each)
     before = machine()
+    ref_raw = None
+    if args.before:
+        print(f"propscan at {args.before} in process on {len(paths)} articles ...", file=sys.stderr)
+        ref_raw = run_before(args.before, paths)
     print(f"propscan in process on {len(paths)} articles ...", file=sys.stderr)
     p_raw = run_worker("propscan", paths)
+    if ref_raw is not None:
+        compared = before_after(args.before, ref_raw, p_raw, tokens)
+        print(compared)
+        if args.write_docs:
+            replace_section(ROOT / "docs" / "speed.md", "speed-before-after",
+                            f"## Before and after a decoding change\n\nMeasured {stamp()} by `python bench/speed.py "
+                            f"--data ../shared/data --n {args.n} --before {args.before} --skip-bert --write-docs` on "
+                            f"{before}: the two trees one after the other in the same run, {len(paths)} articles.\n\n"
+                            + compared + "\n", "Speed")
+        if args.skip_bert:
+            return 0
     b_raw = None
     if not args.skip_bert:
         print("BERT-base pipeline on the same articles (slow) ...", file=sys.stderr)

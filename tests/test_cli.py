@@ -346,3 +346,47 @@ def test_python_analyze_takes_text_bytes_paths_and_refuses_missing_paths(rules, 
     for bad in ("", "   ", b"\x00\x01\x02"):
         with pytest.raises(InputError):
             analyze(bad)
+
+
+# -- the decision threshold ------------------------------------------------------
+
+def test_min_confidence_out_of_range_is_a_one_line_error(rules, capsys) -> None:
+    code, _, err = run([str(GOOD[0]), "--min-confidence", "1.5"], capsys)
+    assert code == 2 and "--min-confidence 1.5" in err and "Traceback" not in err
+
+
+needs_calibration = pytest.mark.skipif(
+    not (ROOT / "src" / "propscan" / "models" / "calibration.json").is_file()
+    or not (ROOT / "src" / "propscan" / "models" / "tagger.onnx").is_file(),
+    reason="needs the shipped tagger and its calibration")
+
+
+@needs_calibration
+def test_min_confidence_is_the_one_visible_rule_on_the_examples(capsys, tmp_path: Path) -> None:
+    got = {}
+    for thr in ("0.05", "0.6"):
+        out = tmp_path / f"{thr}.json"
+        code, _, err = run([str(ROOT / "examples"), "-q", "--min-confidence", thr, "-o", str(out)], capsys)
+        assert code == 0, err
+        got[thr] = json.loads(out.read_text(encoding="utf-8"))
+    assert sum(len(d["spans"]) for d in got["0.05"]) > sum(len(d["spans"]) for d in got["0.6"])
+    for thr, docs in got.items():
+        for d in docs:
+            assert d["decision"]["min_confidence"] == float(thr) and d["undetected"]["spans"]
+            assert all(s["score"] >= float(thr) for s in d["spans"])
+            for p in d["paragraphs"]:
+                assert set(p["techniques"]) == {t for t, s in p["scores"].items() if s >= float(thr)}
+                assert set(p.get("reasons", {})) == set(p["techniques"])
+                for s in d["spans"]:  # a shown span's technique is a label of its paragraph
+                    if p["start"] <= s["start"] < p["end"]:
+                        assert s["technique"] in p["techniques"] and p["reasons"][s["technique"]] == "span"
+
+
+@needs_calibration
+def test_python_analyze_takes_min_confidence() -> None:
+    from propscan import analyze
+
+    text = (ROOT / "examples" / "article1002.txt").read_text(encoding="utf-8")
+    low, high = analyze(text, min_confidence=0.05), analyze(text, min_confidence=0.9)
+    assert len(low.spans) > len(high.spans) and high.decision["min_confidence"] == 0.9
+    assert low.decision["default"] == high.decision["default"] < 0.9

@@ -91,9 +91,19 @@ def test_paragraph_scores_take_the_highest_token_probability():
     np.testing.assert_allclose(got, [[0, 0], [0.8, 0], [0, 0.6]], rtol=1e-6)
 
 
-def test_evidence_names_the_technique_and_its_definition():
-    ev = tg.evidence_for("Loaded_Language", 0.834)
-    assert ev.startswith("tagger: 0.83 for Loaded_Language;") and "emotional" in ev
+def test_evidence_names_the_words_that_carried_the_span_then_the_definition():
+    ev = tg.evidence_for("Loaded_Language", 0.834, [("corrupt", 0.93), ("elite", 0.71)])
+    assert ev.startswith("tagger: probability 0.83 that this is Loaded_Language")
+    assert "\u201ccorrupt\u201d 0.93, \u201celite\u201d 0.71" in ev
+    assert ev.index("elite") < ev.index("emotional")  # the words first, the definition beside them
+
+
+def test_key_words_are_whole_words_ranked_by_their_best_piece_without_function_words():
+    text = "the corrupt elites lied"
+    offs = np.array([[0, 3], [4, 11], [12, 16], [16, 18], [19, 23]])  # the / corrupt / elit ##es / lied
+    col = np.array([0.99, 0.6, 0.2, 0.9, 0.1])
+    assert tg.key_words(text, offs, col, 0, len(text), n=2) == [("elites", 0.9), ("corrupt", 0.6)]
+    assert tg.key_words(text, offs, col, 19, 23) == [("lied", 0.1)]
 
 
 def test_create_returns_none_without_model_files(monkeypatch, tmp_path):

@@ -79,11 +79,22 @@ def analyze(client: TestClient, text: str = ARTICLE, **extra) -> dict:
 
 # -- analyse and read back ------------------------------------------------------
 
+def test_analyze_takes_min_confidence_and_refuses_one_out_of_range(client):
+    kept = client.post("/api/analyze?min_confidence=0.5", json={"text": ARTICLE}).json()
+    assert kept["decision"]["min_confidence"] == 0.5 and kept["spans"]  # the test spans score 0.9
+    gone = client.post("/api/analyze?min_confidence=0.95", json={"text": ARTICLE}).json()
+    assert gone["spans"] == [] and all(not p["techniques"] for p in gone["paragraphs"])
+    r = client.post("/api/analyze?min_confidence=2", json={"text": ARTICLE})
+    assert r.status_code == 422
+    params = client.get("/openapi.json").json()["paths"]["/api/analyze"]["post"]["parameters"]
+    assert "min_confidence" in {p["name"] for p in params}
+
+
 def test_analyze_json_returns_the_cli_shape_with_an_id(client):
     got = analyze(client, outlet="example.org", date="2024-03-05")
     assert isinstance(got["id"], int)
     assert set(got) == {"id", "schema_version", "taxonomy", "article", "spans", "paragraphs", "genre", "frames",
-                        "profile", "models", "notices"}
+                        "profile", "models", "notices", "decision", "undetected"}
     assert got["article"]["title"] == "Ministers caught lying again"
     assert got["article"]["meta"] == {"outlet": "example.org", "outlet_source": "web", "date": "2024-03-05"}
     assert [s["text"] for s in got["spans"]] == ["lying", "brutal", "lying", "traitors", "traitors", "brutal"]

@@ -111,8 +111,13 @@ def default_analyzer() -> Analyzer:
 _PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|\.(?:txt|html?|json|jsonl|md))", re.IGNORECASE)
 
 
-def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = True) -> Analysis:
+def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = True,
+            min_confidence: float | None = None) -> Analysis:
     """Analyse one article given as text, bytes, a file path or an ``Article``.
+
+    ``min_confidence`` (0.01-1) replaces the default decision threshold: a span
+    or paragraph label is shown when its calibrated probability reaches it
+    (``Analysis.decision`` says which threshold applied).
 
     A string naming an existing file is read as a file; a string that looks
     like a path (one word with a folder separator or a file extension) but
@@ -148,8 +153,20 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
                     pass
                 else:
                     article = clean_article(article)
-    return default_analyzer()(article)
+    return with_threshold(default_analyzer()(article), min_confidence)
 
 
-def analyze_many(articles: Iterable[Article], batch_size: int = 16) -> Iterator[Analysis]:
-    return default_analyzer().pipe(articles, batch_size=batch_size)
+def analyze_many(articles: Iterable[Article], batch_size: int = 16,
+                 min_confidence: float | None = None) -> Iterator[Analysis]:
+    """Analyses of ``articles`` in order; ``min_confidence`` as in ``analyze``."""
+    for a in default_analyzer().pipe(articles, batch_size=batch_size):
+        yield with_threshold(a, min_confidence)
+
+
+def with_threshold(analysis: Analysis, min_confidence: float | None) -> Analysis:
+    """``analysis`` decided again at ``min_confidence`` (unchanged when None)."""
+    if min_confidence is None:
+        return analysis
+    from .detect.paragraphs import decide
+
+    return decide(analysis, min_confidence)

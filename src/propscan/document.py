@@ -16,7 +16,11 @@ from typing import Any, Iterator
 
 from .taxonomy import TECHNIQUES, category_of, to_view
 
-SCHEMA_VERSION = "1.1"  # 1.1: profile.score may be null (profile.score_missing says why); new meaning
+SCHEMA_VERSION = "1.1"
+# 1.1 adds "decision" (the threshold labels were shown at), "undetected" (techniques the models cannot emit)
+# and paragraph "reasons", and profile.score became a calibrated P(opinion or satire) that may be null
+# (profile.score_missing says why); 1.0 documents are still read (those fields empty)
+READABLE_SCHEMAS = ("1.0", "1.1")
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,7 @@ class ParagraphLabels:
     scores: dict[str, float] = field(default_factory=dict)
     language: str | None = None
     flagged: str = ""  # why the paragraph was not scored, if it was not
+    reasons: dict[str, str] = field(default_factory=dict)  # technique -> "span" or "paragraph": why it is a label
 
     def to_dict(self, taxonomy: str = "2023") -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -211,6 +216,8 @@ class ParagraphLabels:
             "scores": {to_view(t, taxonomy): round(float(s), 4) for t, s in sorted(self.scores.items())}
             if taxonomy == "2023" else {},
         }
+        if self.reasons:
+            d["reasons"] = {to_view(t, taxonomy): r for t, r in sorted(self.reasons.items())}
         if self.language:
             d["language"] = self.language
         if self.flagged:
@@ -220,7 +227,7 @@ class ParagraphLabels:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ParagraphLabels":
         return cls(d["start"], d["end"], d["line"], list(d.get("techniques", [])),
-                   dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""))
+                   dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""), dict(d.get("reasons", {})))
 
 
 @dataclass
@@ -235,6 +242,13 @@ class Analysis:
     profile: dict[str, Any] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    # {"min_confidence": t, ...}: the threshold the labels were shown at (see detect.calibration)
+    decision: dict[str, Any] = field(default_factory=dict)
+    # {"spans": [...], "paragraphs": [...]}: techniques the models of this analysis cannot emit at each level
+    undetected: dict[str, list[str]] = field(default_factory=dict)
+    # calibrated spans below the threshold, kept so that a different threshold can be applied afterwards
+    # (``detect.paragraphs.decide``); never serialised
+    candidates: list[Span] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.paragraphs:
@@ -251,6 +265,11 @@ class Analysis:
         for s in self.spans:
             if s.start < end and s.end > start:
                 yield s
+
+    def paragraph_language(self, p: ParagraphLabels) -> str:
+        """The paragraph's language (its own, else the article's), as a bare lower-case code."""
+        lang = p.language or self.article.language or ""
+        return lang.lower().split("-")[0]
 
     def paragraph_at(self, offset: int) -> ParagraphLabels | None:
         starts = [p.start for p in self.paragraphs]
@@ -277,12 +296,16 @@ class Analysis:
             "profile": self.profile,
             "models": self.models,
             "notices": self.notices,
+            "decision": self.decision,
+            "undetected": {k: [to_view(t, taxonomy) for t in v] for k, v in self.undetected.items()},
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Analysis":
         if d.get("taxonomy", "2023") != "2023":
             raise ValueError("only analyses serialised in the 2023 taxonomy can be read back")
+        if str(d.get("schema_version", SCHEMA_VERSION)) not in READABLE_SCHEMAS:
+            raise ValueError(f"schema_version {d.get('schema_version')!r} is not one of {', '.join(READABLE_SCHEMAS)}")
         article = Article.from_dict(d["article"])
         return cls(
             article=article,
@@ -293,6 +316,8 @@ class Analysis:
             profile=dict(d.get("profile", {})),
             models=dict(d.get("models", {})),
             notices=list(d.get("notices", [])),
+            decision=dict(d.get("decision", {})),
+            undetected={k: list(v) for k, v in d.get("undetected", {}).items()},
         )
 
 

@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple
 
-from .document import Analysis, Span
+from .document import Analysis, ParagraphLabels, Span
 from .taxonomy import CATEGORIES, TECHNIQUES, to_view
 
 __all__ = ["MAX_LAYERS", "REPORT_CSS", "REPORT_JS", "render_article", "render_page", "json_for_script"]
@@ -164,6 +164,20 @@ def _chip(key: str, taxonomy: str, extra: str = "") -> str:
     title = TECHNIQUES[key].definition if key in TECHNIQUES else ""
     return (f'<span class="ps-chip tc-{key}" title="{esc(title)}">{esc(_label(key, taxonomy))}'
             f"{extra}</span>")
+
+
+REASONS = {"span": "shown because a highlighted span of this technique lies in the line",
+           "paragraph": "\u00b6 shown on the line's own probability: no span of it is highlighted"}
+
+
+def _why(p: ParagraphLabels, key: str) -> str:
+    """A paragraph chip's score, marked \u00b6 when the paragraph's own probability (not a span) carried it."""
+    if key not in p.scores:
+        return ""
+    reason = p.reasons.get(key, "")
+    mark = "\u00b6 " if reason == "paragraph" else ""
+    title = f' title="{esc(REASONS[reason])}"' if reason in REASONS else ""
+    return f' <span class="ps-muted"{title}>{mark}{esc(_fmt_score(float(p.scores[key])))}</span>'
 
 
 def _fmt_score(v: float) -> str:
@@ -321,15 +335,31 @@ def _extra(analysis: Analysis, h: int) -> str:
     return f'<div class="ps-extra">{"".join(parts)}</div>' if parts else ""
 
 
+def decision_note(analysis: Analysis, taxonomy: str = "2023") -> str:
+    """The threshold labels were shown at and the techniques the models cannot emit, for the legend."""
+    parts = []
+    thr = analysis.decision.get("min_confidence")
+    if isinstance(thr, (int, float)):
+        parts.append(f'<p class="ps-muted ps-decision">Shown: spans and line labels whose calibrated '
+                     f'probability is at least {thr:g}; a line label marked \u00b6 rests on the line\'s own '
+                     f'probability, the others on a highlighted span.</p>')
+    for level, what in (("spans", "as spans"), ("paragraphs", "as paragraph labels")):
+        names = analysis.undetected.get(level) or []
+        if names:
+            parts.append(f'<p class="ps-muted ps-undetected">Not detected by this model {what}: '
+                         + esc(", ".join(_label(_key(t), taxonomy) for t in names)) + ".</p>")
+    return "".join(parts)
+
+
 def legend(counts: Counter[str], taxonomy: str = "2023", *, scope: str = "article", h: int = 4,
-           heading: str = "Techniques found") -> str:
-    """Counts per category and technique with a filter toggle per technique.
+           heading: str = "Techniques found", note: str = "") -> str:
+    """Counts per category and technique with a filter toggle per technique; ``note`` (HTML) closes it.
 
     ``scope="all"`` toggles every article on the page (the report's overall legend).
     """
     if not counts:
         return (f'<section class="ps-legend"><h{h}>{esc(heading)}</h{h}>'
-                f'<p class="ps-muted">No persuasion techniques found.</p></section>')
+                f'<p class="ps-muted">No persuasion techniques found.</p>{note}</section>')
     by_cat: dict[str, list[str]] = {}
     for key in counts:
         cat = TECHNIQUES[key].category if key in TECHNIQUES else OTHER
@@ -355,7 +385,7 @@ def legend(counts: Counter[str], taxonomy: str = "2023", *, scope: str = "articl
             f'<label class="ps-conf">Hide spans below <output>0%</output> confidence'
             f'<input type="range" class="ps-minconf" data-scope="{scope}" min="0" max="95" step="5" value="0" '
             f'aria-label="hide spans below this confidence"></label>'
-            f'<ul>{"".join(items)}</ul></section>')
+            f'<ul>{"".join(items)}</ul>{note}</section>')
 
 
 def _anchor_for(analysis: Analysis) -> str:
@@ -450,8 +480,7 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
         if p.flagged:
             cls.append("ps-flagged")
         label_keys = sorted({_key(t) for t in p.techniques}, key=lambda k: _label(k, taxonomy))
-        labels = "".join(_chip(k, taxonomy, f' <span class="ps-muted">{esc(_fmt_score(float(p.scores[k])))}</span>'
-                               if k in p.scores else "") for k in label_keys)
+        labels = "".join(_chip(k, taxonomy, _why(p, k)) for k in label_keys)
         if p.flagged:
             labels += f'<span class="ps-flag">not scored: {esc(p.flagged)}</span>'
         rows.append(f'<div class="{" ".join(cls)}" id="{anchor}-l{p.line}"><span class="ps-ln">{p.line}</span>'
@@ -513,12 +542,13 @@ def render_article(analysis: Analysis, taxonomy: str = "2023", *, anchor: str | 
                   + ", ".join(f"{esc(k)} {esc(v)}" for k, v in sorted(analysis.models.items())) + "</footer>")
     lang = f' lang="{esc(art.language)}"' if art.language and _LANG.match(art.language) else ""
     counts = Counter(keys)
+    side = legend(counts, taxonomy, h=min(h2, 6), note=decision_note(analysis, taxonomy))
     return (f'<article class="ps-article" id="{esc(anchor)}" data-article-id="{esc(art.id)}">'
             f'<script type="application/json" class="ps-data">{json_for_script(data)}</script>'
             f"{head}{notices}{_extra(analysis, h2)}"
             f'<div class="ps-cols"><div class="ps-main"><div class="ps-text"{lang}>{"".join(rows)}</div>'
             f"{span_table}</div>"
-            f'<aside class="ps-side">{legend(counts, taxonomy, h=min(h2, 6))}</aside></div>{models}</article>')
+            f'<aside class="ps-side">{side}</aside></div>{models}</article>')
 
 
 # -- whole pages ---------------------------------------------------------------

@@ -26,12 +26,12 @@ from .lead import EncoderModel
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
 SUPPORTED = ("fr", "de", "it", "pl", "ru")
+LISTED = 0.01  # probabilities below this are not listed (as detect.tagger.LISTED)
 ENGLISH = "en"
 
 
 def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
-    lang = p.language or analysis.article.language or ""
-    return lang.lower().split("-")[0]
+    return analysis.paragraph_language(p)
 
 
 class MultilingualTechniques(EncoderModel):
@@ -65,6 +65,26 @@ class MultilingualTechniques(EncoderModel):
             yield a
 
     def _label(self, analysis: Analysis) -> None:
+        # the article's decision threshold when the pipeline made one (detect.paragraphs.decide): one rule for
+        # every language, since these probabilities are calibrated as they are (MULTILINGUAL_MODEL_CARD.md)
+        shown = analysis.decision.get("min_confidence")
+        got = self.probabilities(analysis)
+        if got and paragraph_language(analysis, got[0][0]) == analysis.article.language.lower().split("-")[0]:
+            from ..taxonomy import TECHNIQUES
+
+            analysis.undetected.setdefault("paragraphs", [t for t in TECHNIQUES if t not in self.techniques])
+        for p, lang, pr in got:
+            thr = self.thresholds[lang] if shown is None else np.full(len(self.techniques), shown)
+            # replaces anything an English-only detector may have put here
+            p.scores = {t: round(float(v), 4) for t, v in zip(self.techniques, pr) if v >= LISTED}
+            p.techniques = [t for t, v, th in zip(self.techniques, pr, thr) if v >= th]
+            p.reasons = {t: "paragraph" for t in p.techniques} if shown is not None else {}
+
+    def probabilities(self, analysis: Analysis) -> list[tuple[ParagraphLabels, str, np.ndarray]]:
+        """(paragraph, language, per-technique probabilities) for every paragraph in a supported language.
+
+        Paragraphs in a language no model covers are emptied and flagged, with a notice.
+        """
         text = analysis.article.text
         todo: list[tuple[ParagraphLabels, str]] = []
         unsupported: set[str] = set()
@@ -82,7 +102,7 @@ class MultilingualTechniques(EncoderModel):
                 f"techniques: language {lang!r} is not supported (supported: en, {', '.join(SUPPORTED)}); "
                 "its paragraphs carry no technique labels")
         if not todo:
-            return
+            return []
         from ..embed import MultilingualEmbedder
 
         embedder = MultilingualEmbedder.create()
@@ -98,8 +118,4 @@ class MultilingualTechniques(EncoderModel):
                 coef, intercept = self.own[lang]
                 mine = sigmoid(dense[i] @ coef.T + intercept)
                 probs[i] = mine if self.own_mode[lang] == "own" else (probs[i] + mine) / 2
-        for (p, lang), pr in zip(todo, probs):
-            thr = self.thresholds[lang]
-            # replaces anything an English-only detector may have put here
-            p.scores = {t: round(float(v), 4) for t, v in zip(self.techniques, pr) if v >= 0.05}
-            p.techniques = [t for t, v, th in zip(self.techniques, pr, thr) if v >= th]
+        return [(p, lang, pr) for (p, lang), pr in zip(todo, probs)]

@@ -27,10 +27,16 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_FILE = "tagger.onnx"
 CONFIG_FILE = "tagger.json"
 TOKENIZER_FILE = "tokenizer.json"
+CALIBRATION_FILE = "calibration.json"
 DEFAULT_THREADS = 2
 # windows per onnxruntime call: 8 windows hold ~120 MB of activations, 4 about 65 MB, at the same speed
 # (measured on 2 cores), which keeps a whole analysis under 400 MB
 BATCH_WINDOWS = 4
+# calibrated paragraph probabilities below this are not listed (nor can they become labels: see detect.paragraphs)
+LISTED = 0.01
+# English words that carry no technique on their own: not named as evidence (the tagger is English only)
+FUNCTION_WORDS = frozenset("a an the of in on at to for from by with as and or but is are was were be been it its "
+                           "this that these those there here than then".split())
 
 # characters trimmed from both edges of a decoded span
 _EDGE = set(" \t\r\n\u00a0.,;:!?\"'()[]{}«»“”‘’—–-…*#|/\\")
@@ -150,24 +156,30 @@ def line_breaks(text: str, offsets: np.ndarray) -> np.ndarray:
 
 
 def decode_spans(text: str, offsets: np.ndarray, probs: np.ndarray, labels: Sequence[str],
-                 thresholds: Sequence[float], *, min_chars: int = 2,
-                 allowed: Sequence[tuple[int, int]] | None = None,
-                 breaks: np.ndarray | None = None, max_gap: int = 0,
-                 peak_margin: float = 0.0) -> list[tuple[int, int, str, float]]:
-    """Character spans ``(start, end, technique, score)`` from token probabilities.
+                 thresholds: Sequence[float], **kw: Any) -> list[tuple[int, int, str, float]]:
+    """``decode_candidates`` without the peak: ``(start, end, technique, mean token probability)``."""
+    return [(s, e, t, m) for s, e, t, m, _ in decode_candidates(text, offsets, probs, labels, thresholds, **kw)]
+
+
+def decode_candidates(text: str, offsets: np.ndarray, probs: np.ndarray, labels: Sequence[str],
+                      thresholds: Sequence[float], *, min_chars: int = 2,
+                      allowed: Sequence[tuple[int, int]] | None = None,
+                      breaks: np.ndarray | None = None, max_gap: int = 0,
+                      peak_margin: float = 0.0) -> list[tuple[int, int, str, float, float]]:
+    """Character spans ``(start, end, technique, mean, peak)`` from token probabilities.
 
     A span is a maximal run of tokens whose probability for a technique is at
     or above its threshold; with ``max_gap``, runs at most that many tokens
     apart on the same line are joined. Spans never cross a line break
     (SemEval spans stay within a paragraph), are trimmed of whitespace and
-    punctuation at the edges and grown to whole words. ``score`` is the mean
-    token probability over the span. ``allowed``, when given, lists character
+    punctuation at the edges and grown to whole words. ``mean`` and ``peak``
+    are the mean and the highest token probability over the span. ``allowed``, when given, lists character
     ranges (paragraphs) outside which nothing is emitted; ``breaks`` may pass
     ``line_breaks(text, offsets)`` precomputed. With ``peak_margin`` a run is
     kept only if some token reaches ``threshold + peak_margin`` (hysteresis:
     confident seeds, extended through less confident neighbours).
     """
-    out: list[tuple[int, int, str, float]] = []
+    out: list[tuple[int, int, str, float, float]] = []
     if len(offsets) == 0:
         return out
     line_break = line_breaks(text, offsets) if breaks is None else breaks
@@ -185,10 +197,10 @@ def decode_spans(text: str, offsets: np.ndarray, probs: np.ndarray, labels: Sequ
                 start, end = trim(text, int(offsets[x, 0]), int(offsets[y - 1, 1]))
                 if end - start < min_chars:
                     continue
-                if peak_margin and float(probs[x:y, j].max()) < min(thr + peak_margin, 0.99):
+                peak = float(probs[x:y, j].max())
+                if peak_margin and peak < min(thr + peak_margin, 0.99):
                     continue  # no token of the run is confident enough to seed a span
-                score = float(probs[x:y, j].mean())
-                out.append((start, end, tech, score))
+                out.append((start, end, tech, float(probs[x:y, j].mean()), peak))
     if allowed is not None:
         out = [s for s in out if any(a <= s[0] and s[1] <= b for a, b in allowed)]
     return out
@@ -211,13 +223,34 @@ def paragraph_scores(offsets: np.ndarray, probs: np.ndarray, bounds: Sequence[tu
 
 # -- the component ---------------------------------------------------------------
 
-def evidence_for(technique: str, score: float) -> str:
-    """A short human reason for a tagged span."""
+def key_words(text: str, offsets: np.ndarray, column: np.ndarray, start: int, end: int,
+              n: int = 3) -> list[tuple[str, float]]:
+    """The ``n`` words of ``text[start:end]`` whose tokens had the highest probability, with that probability.
+
+    Why: an analyst needs to see what in the passage made the model mark it,
+    not the definition again. A word scores its best word piece.
+    """
+    lo = int(np.searchsorted(offsets[:, 0], start, side="left")) if len(offsets) else 0
+    hi = int(np.searchsorted(offsets[:, 0], end, side="left")) if len(offsets) else 0
+    best: dict[tuple[int, int], float] = {}
+    for i in range(lo, hi):
+        a, b = trim(text, int(offsets[i, 0]), int(offsets[i, 1]))
+        if b > a and text[a:b].lower() not in FUNCTION_WORDS:
+            best[(a, b)] = max(best.get((a, b), 0.0), float(column[i]))
+    top = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [(text[a:b], p) for (a, b), p in top]
+
+
+def evidence_for(technique: str, score: float, words: Sequence[tuple[str, float]] = ()) -> str:
+    """A short human reason for a tagged span: the words that carried it, then the definition."""
     from ..taxonomy import TECHNIQUES
 
     t = TECHNIQUES.get(technique)
     why = t.definition.rstrip(".") if t else technique
-    return f"tagger: {score:.2f} for {technique}; {why[:1].lower()}{why[1:]}"
+    head = f"tagger: probability {score:.2f} that this is {technique}"
+    if words:
+        head += "; words that weighed most: " + ", ".join(f"\u201c{w}\u201d {p:.2f}" for w, p in words)
+    return f"{head}. {technique}: {why[:1].lower()}{why[1:]}"
 
 
 def _threads() -> int:
@@ -266,6 +299,10 @@ class SpanTagger:
         dec = cfg.get("decode", {})
         self.decode = {"min_chars": int(dec.get("min_chars", 2)), "max_gap": int(dec.get("max_gap", 0)),
                        "peak_margin": float(dec.get("peak_margin", 0.0))}
+        from .calibration import Calibration
+
+        # calibrated probabilities and one decision threshold (None: raw scores, thresholds of tagger.json)
+        self.calibration = Calibration.load(self.labels, model_dir / CALIBRATION_FILE, self.version)
         self.batch_windows = batch_windows
         tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         tok.no_padding()
@@ -366,6 +403,7 @@ class SpanTagger:
             if lang and lang != self.language and not lang.startswith(self.language + "-"):
                 a.notices.append(f"{self.name}: no span model for language '{a.article.language}' yet; "
                                  f"the English tagger was not applied")
+                a.undetected["spans"] = list(self.labels)  # no technique is looked for at span level
                 continue
             if a.article.text.strip():
                 todo.append(a)
@@ -385,14 +423,34 @@ class SpanTagger:
             allowed_arg: list[tuple[int, int]] | None = allowed
         else:
             allowed_arg = None
-        for start, end, tech, score in decode_spans(text, offsets, probs, self.labels, self.span_thresholds,
-                                                    allowed=allowed_arg, **self.decode):
-            analysis.spans.append(Span(start, end, tech, round(score, 4), self.name, evidence_for(tech, score)))
+        cal = self.calibration
+        index = {t: j for j, t in enumerate(self.labels)}
+        if cal is None:
+            thresholds, decode = self.span_thresholds, self.decode
+        else:  # every enabled technique decoded at one token threshold; the calibrated probability decides
+            thresholds = np.where(cal.span.enabled, cal.decode_threshold, 2.0)
+            decode = {**self.decode, **cal.decode}
+        found = decode_candidates(text, offsets, probs, self.labels, thresholds, allowed=allowed_arg, **decode)
+        if cal is not None and found:
+            tech = np.array([index[t] for _, _, t, _, _ in found])
+            scores = cal.spans(tech, np.array([f[3] for f in found]), np.array([f[4] for f in found])).tolist()
+        else:
+            scores = [f[3] for f in found]
+        for (start, end, tech_name, _, _), score in zip(found, scores):
+            words = key_words(text, offsets, probs[:, index[tech_name]], start, end)
+            analysis.spans.append(Span(start, end, tech_name, round(score, 4), self.name,
+                                       evidence_for(tech_name, score, words)))
         pscores = paragraph_scores(offsets, probs, allowed)
+        if cal is not None:
+            pscores = cal.paragraphs(pscores)
+            analysis.undetected = {"spans": cal.span.off(), "paragraphs": cal.paragraph.off()}
+        else:
+            analysis.undetected = {"spans": [t for t, th in zip(self.labels, self.span_thresholds) if th > 1.0]}
+        floor = LISTED if cal is not None else 0.05
         for p, row in zip(scored, pscores):
             for j, t in enumerate(self.labels):
                 v = float(row[j])
-                if v >= 0.01 and self.span_thresholds[j] <= 1.0 or v >= 0.05:
+                if v >= floor or cal is None and v >= 0.01 and self.span_thresholds[j] <= 1.0:
                     p.scores[t] = max(p.scores.get(t, 0.0), round(v, 4))
 
     def technique_scores(self, article: Article, spans: Sequence[tuple[int, int]]) -> list[dict[str, float]]:

@@ -206,3 +206,41 @@ def halves(items: Sequence[Analysis]) -> tuple[list[int], list[int]]:
     """A fixed two-way split of the validation articles (by position after sorting by id)."""
     order = sorted(range(len(items)), key=lambda i: items[i].article.id)
     return order[0::2], order[1::2]
+
+
+# -- calibrated probabilities (issue 13): pooled Platt scaling with per-technique shrinkage -----------------
+
+def fit_platt(x: np.ndarray, y: np.ndarray, tech: np.ndarray, n_tech: int, shrink: float = 10.0,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients ``W`` (n_tech, 1 + n_features) with P(y | x, t) = sigmoid(W[t] · [1, x]).
+
+    ``W[t] = w + d_t``: ``w`` is shared by all techniques (unpenalised) and
+    ``d_t`` is pulled towards 0 by an L2 penalty ``shrink · |d_t|²``, so a
+    technique with few positives gets nearly the pooled curve and a frequent
+    one its own. Returns ``(W, positives per technique)``.
+    """
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, dtype=np.float64).reshape(len(y), -1)
+    X = np.hstack([np.ones((len(y), 1)), x])
+    y = np.asarray(y, dtype=np.float64)
+    k = X.shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, d = theta[:k], theta[k:].reshape(n_tech, k)
+        W = w[None, :] + d
+        z = np.einsum("ij,ij->i", X, W[tech])
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = float(np.sum(np.logaddexp(0.0, z) - y * z))
+        r = (p - y)[:, None] * X
+        gW = np.zeros((n_tech, k))
+        np.add.at(gW, tech, r)
+        gw = gW.sum(axis=0)
+        gd = gW + 2.0 * shrink * d
+        return nll + shrink * float((d ** 2).sum()), np.concatenate([gw, gd.ravel()])
+
+    theta0 = np.zeros(k * (n_tech + 1))
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    w, d = res.x[:k], res.x[k:].reshape(n_tech, k)
+    pos = np.bincount(tech[y > 0.5], minlength=n_tech) if len(y) else np.zeros(n_tech, int)
+    return w[None, :] + d, pos

@@ -192,10 +192,17 @@ def _upload_kind(upload: UploadFile) -> str:
              responses={**ok(AnalysisOut, "the analysis, stored"),
                         **errors(400, 401, 413, 415, 422, 501, 503, e400="empty, unreadable or unfetchable input",
                                  e503="analysis queue full or models unavailable")})
-async def analyze(request: Request, taxonomy: Taxonomy = "2023") -> Response:
+async def analyze(request: Request, taxonomy: Taxonomy = "2023",
+                  min_confidence: float | None = Query(
+                      None, ge=0.01, le=1.0,
+                      description="show a span or paragraph label when its calibrated probability reaches this "
+                                  "(default: the model's threshold); applies to this response, the stored "
+                                  "analysis keeps the default")) -> Response:
     prepare = await _prepare_from_request(request)
     article_id, analysis = await analyze_and_store(request, prepare)
-    return json_response({"id": article_id, **analysis.to_dict(taxonomy)})
+    from ..analyzer import with_threshold
+
+    return json_response({"id": article_id, **with_threshold(analysis, min_confidence).to_dict(taxonomy)})
 
 
 @router.get("/articles", summary="Search stored analyses", response_model=None,

@@ -1,0 +1,114 @@
+"""Calibrated probabilities for the tagger's spans and paragraphs, and the one decision rule.
+
+The tagger's raw token probabilities are not probabilities of anything an
+analyst checks (of the spans it scored 0.8-0.9, 35% overlapped an annotated
+span of that technique). ``models/calibration.json`` holds, per level and
+technique, Platt coefficients fitted out-of-fold on articles the tagger never
+saw (``propscan.train.calibrate.fit_platt``; the protocol in
+``propscan.protocol``):
+
+* span: P(the span overlaps an annotated span of its technique | the mean and
+  the highest token probability inside it);
+* paragraph: P(annotators gave the paragraph the technique | its highest token
+  probability).
+
+The decision rule is one number, ``threshold``: a label is shown when its
+calibrated probability reaches it (``decide``). A technique whose calibrator
+had too few positives to be fitted is switched off at that level and listed
+as not detected. Numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+CONFIG = Path(__file__).resolve().parent.parent / "models" / "calibration.json"
+EPS = 1e-4
+
+
+def logit(p: np.ndarray | float) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), EPS, 1.0 - EPS)
+    return np.log(q / (1.0 - q))
+
+
+def span_features(names: Sequence[str], mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    """The span calibrator's inputs, by name: ``logit_mean`` and/or ``logit_peak``."""
+    cols = {"logit_mean": mean, "logit_peak": peak}
+    return np.column_stack([logit(np.asarray(cols[n], dtype=np.float64)) for n in names]).reshape(len(mean), -1)
+
+
+def load_config(path: Path = CONFIG, tagger_version: str | None = None) -> dict[str, Any] | None:
+    """The calibration file, or None when absent or fitted for another tagger than ``tagger_version``.
+
+    Why the check: calibrators describe one tagger's probabilities; after a
+    retraining they would state confidences that no longer hold, so the raw
+    scores and the thresholds of tagger.json apply until they are refitted
+    (``python -m propscan.train.protocol_fit --write``).
+    """
+    if not path.is_file():
+        return None
+    d = json.loads(path.read_text(encoding="utf-8"))
+    fitted_for = d.get("tagger_version")
+    if tagger_version is not None and fitted_for is not None and fitted_for != tagger_version:
+        return None
+    return d
+
+
+class LevelCalibrator:
+    """Per-technique Platt scaling of one level (spans or paragraphs): sigmoid(W[t] · [1, features])."""
+
+    def __init__(self, labels: Sequence[str], coef: dict[str, Sequence[float]], enabled: Sequence[str],
+                 features: Sequence[str]) -> None:
+        self.labels = list(labels)
+        self.features = list(features)
+        k = 1 + len(self.features)
+        self.W = np.array([list(coef.get(t, [-20.0] + [0.0] * (k - 1))) for t in self.labels], dtype=np.float64)
+        self.enabled = np.array([t in set(enabled) for t in self.labels])
+
+    @classmethod
+    def from_dict(cls, labels: Sequence[str], d: dict[str, Any]) -> "LevelCalibrator":
+        return cls(labels, d.get("coef", {}), d.get("enabled", []), d.get("features", []))
+
+    def __call__(self, tech: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for rows of ``feats`` (already logits) of techniques ``tech`` (indices)."""
+        tech = np.asarray(tech, dtype=np.int64)
+        X = np.hstack([np.ones((len(tech), 1)), np.asarray(feats, dtype=np.float64).reshape(len(tech), -1)])
+        z = np.einsum("ij,ij->i", X, self.W[tech])
+        return np.where(self.enabled[tech], 1.0 / (1.0 + np.exp(-z)), 0.0)
+
+    def off(self) -> list[str]:
+        return [t for t, on in zip(self.labels, self.enabled) if not on]
+
+
+class Calibration:
+    """The shipped calibrators plus the default decision threshold."""
+
+    def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
+        self.labels = list(labels)
+        self.version: str = d.get("version", "unknown")
+        self.threshold: float = float(d.get("threshold", 0.5))
+        self.decode_threshold: float = float(d["span"].get("decode_threshold", 0.3))
+        # decoding as the calibrators were fitted (run joining, minimum length); no hysteresis
+        self.decode: dict[str, Any] = {**d["span"].get("decode", {}), "peak_margin": 0.0}
+        self.span = LevelCalibrator.from_dict(labels, d["span"])
+        self.paragraph = LevelCalibrator.from_dict(labels, d["paragraph"])
+
+    @classmethod
+    def load(cls, labels: Sequence[str], path: Path = CONFIG, tagger_version: str | None = None,
+             ) -> "Calibration | None":
+        d = load_config(path, tagger_version)
+        return None if d is None else cls(labels, d)
+
+    def spans(self, tech: np.ndarray, mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
+        """Calibrated span probabilities from each span's mean and highest token probability."""
+        return self.span(tech, span_features(self.span.features, mean, peak))
+
+    def paragraphs(self, peak: np.ndarray) -> np.ndarray:
+        """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities."""
+        n, t = peak.shape
+        tech = np.tile(np.arange(t), n)
+        return self.paragraph(tech, logit(peak.reshape(-1, 1))).reshape(n, t)

@@ -1,0 +1,353 @@
+"""Fit the tagger's calibrators and the decision threshold, and measure them on the protocol.
+
+    python -m propscan.train.protocol_fit --data ../shared/data [--cache runs/tagger-cache] [--write]
+
+Works on the tagger's raw token probabilities of every English article,
+computed once and cached (``token_cache``). On the protocol
+(``propscan.protocol``): the fit set is the crc32-validation articles that are
+not outer (the shipped tagger never saw them); calibrators and the threshold
+are fitted on 4/5 of its articles and measured on the fifth, for every fold;
+the outer articles the tagger never saw are measured with calibrators fitted
+on the whole fit set. ``--write`` stores those (``models/calibration.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import protocol as P
+from ..detect.calibration import CONFIG as CALIBRATION, logit, span_features
+from ..detect.tagger import decode_candidates, line_breaks, paragraph_scores
+from ..document import Analysis
+from ..evaluate.metrics import merge_intervals, overlap_sums
+from .calibrate import fit_platt
+
+MIN_SUPPORT = 3
+
+TAU = 0.4  # token threshold at which span candidates are decoded (chosen on the protocol, see the model card)
+SPAN_FEATURES = ("logit_peak",)
+SHRINK = 10.0
+DECODE = {"min_chars": 4, "max_gap": 2}
+GRID = tuple(float(x) for x in np.round(np.arange(0.1, 0.701, 0.025), 3))
+
+
+@dataclass
+class Item:
+    """One article: its gold annotation and the tagger's output, decoded into candidates."""
+
+    id: str
+    cands: list[tuple[int, int, str, float, float]]
+    tech: np.ndarray
+    mean: np.ndarray
+    peak: np.ndarray
+    hit: np.ndarray  # candidate overlaps a gold span of its technique
+    gold: list[tuple[int, int, int]]
+    bounds: list[tuple[int, int]]
+    raw: np.ndarray  # (paragraphs, labels): highest token probability
+    pgold: np.ndarray  # (paragraphs, labels) bool
+    cal: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    comb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def token_cache(articles: Sequence[Analysis], folder: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The shipped tagger's (offsets, probabilities) per article, computed once into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tagger = None
+    out = []
+    for a in articles:
+        f = folder / f"{a.article.id}.npz"
+        if not f.is_file():
+            if tagger is None:
+                from ..detect.tagger import SpanTagger
+
+                tagger = SpanTagger.create()
+                if tagger is None:
+                    raise SystemExit("needs the shipped span tagger (models/tagger.onnx)")
+            (offs, probs), = tagger.token_probs([a.article])
+            np.savez_compressed(f, offsets=offs.astype(np.int32), probs=probs.astype(np.float32))
+        z = np.load(f)
+        out.append((z["offsets"].astype(np.int64), z["probs"]))
+    return out
+
+
+def items_for(articles: Sequence[Analysis], cache: Sequence[tuple[np.ndarray, np.ndarray]], labels: Sequence[str],
+              thresholds: Sequence[float], **decode: Any) -> list[Item]:
+    index = {t: j for j, t in enumerate(labels)}
+    out = []
+    for a, (offs, probs) in zip(articles, cache):
+        text = a.article.text
+        kw = {**DECODE, **decode}
+        c = decode_candidates(text, offs, probs, labels, thresholds, breaks=line_breaks(text, offs), **kw)
+        gold = [(s.start, s.end, index[s.technique]) for s in a.spans if s.technique in index]
+        hit = np.array([any(j == index[t] and gs < e and s < ge for gs, ge, j in gold) for s, e, t, _, _ in c], bool)
+        bounds = [(p.start, p.end) for p in a.paragraphs]
+        pg = np.zeros((len(bounds), len(labels)), bool)
+        for i, p in enumerate(a.paragraphs):
+            for t in p.techniques:
+                if t in index:
+                    pg[i, index[t]] = True
+        out.append(Item(a.article.id, c, np.array([index[x[2]] for x in c], int), np.array([x[3] for x in c]),
+                        np.array([x[4] for x in c]), hit, gold, bounds, paragraph_scores(offs, probs, bounds), pg))
+    return out
+
+
+def _span_x(it: Item) -> np.ndarray:
+    return span_features(SPAN_FEATURES, it.mean, it.peak) if len(it.tech) else np.zeros((0, len(SPAN_FEATURES)))
+
+
+def _par_x(it: Item) -> np.ndarray:
+    """Paragraph calibrator inputs, one row per (paragraph, technique), paragraph-major."""
+    return logit(it.raw.reshape(-1, 1))
+
+
+def _apply(W: np.ndarray, tech: np.ndarray, x: np.ndarray) -> np.ndarray:
+    X = np.hstack([np.ones((len(tech), 1)), x])
+    return 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, W[tech])))
+
+
+def fit(items: Sequence[Item], n_labels: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Span and paragraph calibrators (coefficients, positives per technique) fitted on ``items``."""
+    tech = np.concatenate([it.tech for it in items])
+    span = fit_platt(np.concatenate([_span_x(it) for it in items]), np.concatenate([it.hit for it in items]),
+                     tech, n_labels, SHRINK)
+    ptech = np.concatenate([np.tile(np.arange(n_labels), len(it.raw)) for it in items])
+    par = fit_platt(np.concatenate([_par_x(it) for it in items]),
+                    np.concatenate([it.pgold.reshape(-1) for it in items]), ptech, n_labels, SHRINK)
+    return {"span": span, "paragraph": par}
+
+
+def apply(items: Sequence[Item], cal: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Set each item's calibrated span probabilities and paragraph scores (as ``detect.paragraphs.decide``)."""
+    (Ws, spos), (Wp, ppos) = cal["span"], cal["paragraph"]
+    for it in items:
+        on = spos[it.tech] >= MIN_SUPPORT
+        it.cal = np.where(on, _apply(Ws, it.tech, _span_x(it)), 0.0) if len(it.tech) else np.zeros(0)
+        n, t = it.raw.shape
+        pc = _apply(Wp, np.tile(np.arange(t), n), _par_x(it)).reshape(n, t)
+        pc[:, ppos < MIN_SUPPORT] = 0.0
+        for (s, e, _, _, _), j, p in zip(it.cands, it.tech, it.cal):
+            for i, (a, b) in enumerate(it.bounds):
+                if s < b and e > a:
+                    pc[i, j] = max(pc[i, j], p)
+        it.comb = pc
+
+
+def stats(items: Sequence[Item], thr: float) -> dict[str, np.ndarray]:
+    """Per-article sufficient statistics at threshold ``thr``: SI, technique-aware spans, subtask 3."""
+    si, tw, pc = [], [], []
+    for it in items:
+        kept = [c for c, p in zip(it.cands, it.cal) if p >= thr]
+        g = merge_intervals([(s, e) for s, e, _ in it.gold])
+        p = merge_intervals([(s, e) for s, e, *_ in kept])
+        pn, rn = overlap_sums(g, p)
+        si.append([pn, len(p), rn, len(g)])
+        row = [0.0, 0.0, 0.0, 0.0]
+        kj = [(c[0], c[1], j) for c, j, q in zip(it.cands, it.tech, it.cal) if q >= thr]
+        for j in {x[2] for x in it.gold} | {x[2] for x in kj}:
+            g = merge_intervals([(s, e) for s, e, t in it.gold if t == j])
+            p = merge_intervals([(s, e) for s, e, t in kj if t == j])
+            pn, rn = overlap_sums(g, p)
+            row = [row[0] + pn, row[1] + len(p), row[2] + rn, row[3] + len(g)]
+        tw.append(row)
+        pred = it.comb >= thr
+        pc.append([(pred & it.pgold).sum(), (pred & ~it.pgold).sum(), (~pred & it.pgold).sum()])
+    return {"si": np.array(si, float), "spans": np.array(tw, float), "st3": np.array(pc, float)}
+
+
+def objective(s: dict[str, np.ndarray]) -> float:
+    """What the threshold maximises: the mean of technique-aware span F1 and subtask-3 micro-F1."""
+    return (P.overlap_f1(s["spans"]) + P.f1_from_counts(s["st3"])) / 2
+
+
+def choose_threshold(items: Sequence[Item], grid: Sequence[float] = GRID) -> float:
+    return max(grid, key=lambda t: (objective(stats(items, t)), -t))
+
+
+def calibration_stats(items: Sequence[Item], listed: float = 0.05) -> dict[str, np.ndarray]:
+    """ECE statistics per article: spans (every candidate), paragraph scores (every pair, and those >= ``listed``).
+
+    Why both for paragraphs: over every (paragraph, technique) pair the many
+    near-zero scores make any model look calibrated; the pairs a reader sees
+    listed are the ones that matter.
+    """
+    art = np.concatenate([[i] * len(it.cal) for i, it in enumerate(items)]).astype(int)
+    span = P.ece_stats(np.concatenate([it.cal for it in items]), np.concatenate([it.hit for it in items]),
+                       art, len(items))
+    p = np.concatenate([it.comb.ravel() for it in items])
+    y = np.concatenate([it.pgold.ravel() for it in items])
+    part = np.concatenate([[i] * it.comb.size for i, it in enumerate(items)]).astype(int)
+    keep = p >= listed
+    return {"span": span, "paragraph": P.ece_stats(p, y, part, len(items)),
+            "paragraph_listed": P.ece_stats(p[keep], y[keep], part[keep], len(items))}
+
+
+def out_of_fold(items: Sequence[Item], n_labels: int) -> list[float]:
+    """Calibrate every item by calibrators fitted on the other folds; the threshold chosen there, per fold."""
+    folds = np.array([P.cv_fold(it.id) for it in items])
+    chosen = []
+    for k in range(P.FOLDS):
+        train = [it for it, f in zip(items, folds) if f != k]
+        test = [it for it, f in zip(items, folds) if f == k]
+        cal = fit(train, n_labels)
+        apply(train, cal)
+        chosen.append(choose_threshold(train))
+        apply(test, cal)
+    return [chosen[f] for f in folds]
+
+
+def oof_stats(items: Sequence[Item], thresholds: Sequence[float]) -> dict[str, np.ndarray]:
+    parts = [stats([it], t) for it, t in zip(items, thresholds)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+
+
+def summary(s: dict[str, np.ndarray], c: dict[str, np.ndarray] | None = None, n: int = P.BOOTSTRAP) -> dict:
+    """Scores with bootstrap 95% intervals by article."""
+    out: dict[str, Any] = {}
+    for key, fn in (("si", P.overlap_f1), ("spans", P.overlap_f1), ("st3", P.f1_from_counts)):
+        out[key] = [round(fn(s[key]), 4), *[round(x, 4) for x in P.bootstrap(s[key], fn, n)]]
+    for key, st in (c or {}).items():
+        out[f"{key}_ece"] = [round(P.ece(st), 4), *[round(x, 4) for x in P.bootstrap(st, P.ece, n)]]
+    out["articles"] = len(s["st3"])
+    return out
+
+
+def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str], threshold: float,
+            measured: dict[str, Any], tagger_version: str) -> dict[str, Any]:
+    def level(W: np.ndarray, pos: np.ndarray, features: Sequence[str]) -> dict[str, Any]:
+        return {"features": list(features),
+                "coef": {t: [round(float(x), 5) for x in W[j]] for j, t in enumerate(labels)},
+                "positives": {t: int(pos[j]) for j, t in enumerate(labels)},
+                "enabled": [t for j, t in enumerate(labels) if pos[j] >= MIN_SUPPORT]}
+
+    return {
+        "version": "calibration-platt-1",
+        "tagger_version": tagger_version,
+        "threshold": threshold,
+        "span": {"decode_threshold": TAU, "decode": DECODE, **level(*cal["span"], SPAN_FEATURES)},
+        "paragraph": level(*cal["paragraph"], ["logit_peak"]),
+        "fitted_on": "the crc32-validation English SemEval-2023 articles outside the protocol's outer set "
+                     "(never seen by the tagger)",
+        "measured": measured,
+    }
+
+
+@dataclass
+class Protocol:
+    """The protocol's article sets with the tagger's cached output."""
+
+    labels: list[str]
+    fit_set: list[Analysis]
+    outer_set: list[Analysis]  # outer articles the tagger never saw
+    fit_cache: list[tuple[np.ndarray, np.ndarray]]
+    outer_cache: list[tuple[np.ndarray, np.ndarray]]
+    n_outer: int  # all outer articles, seen by the tagger or not
+
+    @classmethod
+    def load(cls, data: str | Path, cache: Path) -> "Protocol":
+        from ..readers.semeval import load_2023
+
+        cfg = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
+        labels = cfg["labels"]
+        cache = cache / str(cfg.get("version", "unknown"))  # a retrained tagger never reads another's cache
+        arts = load_2023(data, "en")
+        outer = P.outer_ids(data, [a.article.id for a in arts])
+        unseen = [a for a in arts if P.tagger_unseen(a.article.id)]
+        fit_set = [a for a in unseen if a.article.id not in outer]
+        outer_set = [a for a in unseen if a.article.id in outer]
+        c = token_cache(fit_set + outer_set, cache)
+        return cls(labels, fit_set, outer_set, c[:len(fit_set)], c[len(fit_set):], len(outer))
+
+
+def calibrated_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any]:
+    """The shipped recipe: OOF on the fit set, then fitted on all of it and measured on the unseen outer set."""
+    th = [TAU] * len(pr.labels)
+    items = items_for(pr.fit_set, pr.fit_cache, pr.labels, th)
+    outer_items = items_for(pr.outer_set, pr.outer_cache, pr.labels, th)
+    fold_thr = out_of_fold(items, len(pr.labels))
+    oof_cal = calibration_stats(items)
+    out: dict[str, Any] = {"oof": summary(oof_stats(items, fold_thr), oof_cal, bootstrap),
+                           "oof_fold_thresholds": sorted(set(fold_thr)),
+                           "reliability": {k: P.reliability(v) for k, v in oof_cal.items()}}
+    cal = fit(items, len(pr.labels))
+    apply(items, cal)
+    threshold = choose_threshold(items)
+    apply(outer_items, cal)
+    outer_cal = calibration_stats(outer_items)
+    out["outer_unseen"] = summary(stats(outer_items, threshold), outer_cal, bootstrap)
+    out["reliability_outer"] = {k: P.reliability(v) for k, v in outer_cal.items()}
+    out["threshold"] = threshold
+    out["calibrators"] = cal
+    return out
+
+
+def raw_stats(items: Sequence[Item], par_thresholds: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+    """Scores of items decoded as today (every candidate shown, per-technique paragraph thresholds), raw ECE."""
+    for it in items:
+        it.cal = np.ones(len(it.tech))
+        it.comb = np.where(it.raw >= par_thresholds[None, :], 1.0, 0.0)
+    s = stats(items, 0.5)
+    for it in items:  # the raw numbers shown: mean token probability per span, highest per paragraph
+        it.cal = it.mean
+        it.comb = it.raw
+    return s, calibration_stats(items)
+
+
+def todays_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any]:
+    """The stop-10 recipe (per-technique span and paragraph thresholds), as shipped and re-tuned out of fold.
+
+    As shipped, its thresholds were tuned on all 93 tagger-unseen articles, these included: optimistic.
+    """
+    from .calibrate import OFF, paragraph_matrix, tune_paragraph_thresholds, tune_span_thresholds
+
+    cfg = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
+    span_th = [float(cfg["span_thresholds"].get(t, OFF)) for t in pr.labels]
+    par_th = np.array([float(cfg["paragraph_thresholds"].get(t, OFF)) for t in pr.labels])
+    dk = {"peak_margin": float(cfg.get("decode", {}).get("peak_margin", 0.0))}
+    out: dict[str, Any] = {}
+    for name, arts, cache in (("shipped_fit", pr.fit_set, pr.fit_cache),
+                              ("shipped_outer", pr.outer_set, pr.outer_cache)):
+        s, c = raw_stats(items_for(arts, cache, pr.labels, span_th, **dk), par_th)
+        out[name] = summary(s, c, bootstrap)
+    folds = np.array([P.cv_fold(a.article.id) for a in pr.fit_set])
+    parts = []
+    for k in range(P.FOLDS):
+        tr = [i for i in range(len(pr.fit_set)) if folds[i] != k]
+        te = [i for i in range(len(pr.fit_set)) if folds[i] == k]
+        arts, cache = [pr.fit_set[i] for i in tr], [pr.fit_cache[i] for i in tr]
+        sth, _ = tune_span_thresholds(arts, cache, pr.labels, **DECODE, **dk)
+        pth = np.array(tune_paragraph_thresholds(*paragraph_matrix(arts, cache, pr.labels)))
+        test = items_for([pr.fit_set[i] for i in te], [pr.fit_cache[i] for i in te], pr.labels, sth, **dk)
+        parts.append(raw_stats(test, pth)[0])
+    out["oof"] = summary({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, None, bootstrap)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--cache", default="runs/tagger-cache", help="folder for the tagger's cached probabilities")
+    ap.add_argument("--write", action="store_true", help=f"write {CALIBRATION.name}")
+    ap.add_argument("--bootstrap", type=int, default=P.BOOTSTRAP)
+    args = ap.parse_args(argv)
+    pr = Protocol.load(args.data, Path(args.cache))
+    got = calibrated_rule(pr, args.bootstrap)
+    measured = {k: got[k] for k in ("oof", "oof_fold_thresholds", "outer_unseen")}
+    print(json.dumps(measured, indent=1))
+    print(f"threshold {got['threshold']}")
+    if args.write:
+        version = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["version"]
+        CALIBRATION.write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured,
+                                                  version), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {CALIBRATION}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
