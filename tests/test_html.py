@@ -430,7 +430,9 @@ def test_profile_techniques_are_a_table_not_raw_json() -> None:
         assert label in table
     assert '<td class="ps-num">2</td>' in table  # Loaded_Language: two instances
     assert "per 1,000 words" in table and "Strongest passages" in page and "Frames chosen:" in page
-    assert "How the score is computed" in page
+    from propscan.classify.profile import SCORE_DEFINITION
+
+    assert html_lib.escape(SCORE_DEFINITION, quote=True) in page  # the score's meaning, next to it
 
 
 def test_profile_values_too_deep_are_summarised_not_dumped() -> None:

@@ -296,10 +296,6 @@ def _profile_body(profile: dict[str, Any], h: int) -> str:
             items.append(f'<li>{_chip(k, "2023")}{score_s} <q>{esc(str(e.get("text", ""))[:300])}</q></li>')
         if items:
             out.append(f'<h{h} class="ps-ph">Strongest passages</h{h}><ul class="ps-evidence">{"".join(items)}</ul>')
-    definition = profile.get("score_definition")
-    if isinstance(definition, str) and definition:
-        out.append(f'<details class="ps-def"><summary>How the score is computed</summary><p>{esc(definition)}</p>'
-                   "</details>")
     rest = {k: v for k, v in profile.items() if k not in PROFILE_SHOWN and (isinstance(v, (str, int, float, bool)) or (
         isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v)))}
     if rest:
