@@ -559,3 +559,18 @@ def test_docs_examples_use_the_requests_own_address(env):
     client, _ = env
     page = client.get("/docs", headers={"Host": "propscan.example:9123"}).text
     assert "http://propscan.example:9123/api/analyze" in page and ":8000" not in page
+
+
+def test_technique_filters_say_what_the_model_does_not_detect(env):
+    """Issue 13 item 6: a filter offering a technique the models never emit says so."""
+    from propscan.detect.calibration import undetected_techniques
+
+    client, _ = env
+    off = undetected_techniques()
+    page = client.get("/articles").text
+    for t in off["paragraphs"]:
+        label = page[page.index(f'<option value="{t}"'):]
+        assert label[:label.index("</option>")].endswith("(not detected in English)")
+    only_paragraphs = [t for t in off["spans"] if t not in off["paragraphs"]]
+    assert only_paragraphs and "(English: paragraph level only)" in page
+    assert '<option value="Loaded_Language">Loaded language</option>' in page

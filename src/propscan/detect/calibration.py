@@ -58,6 +58,21 @@ def load_config(path: Path = CONFIG, tagger_version: str | None = None) -> dict[
     return d
 
 
+def undetected_techniques(path: Path = CONFIG) -> dict[str, list[str]]:
+    """Techniques the shipped English models never emit, per level ("spans", "paragraphs").
+
+    Why here: the web filters and the README must name what the model cannot
+    find; the calibration file is what switches a technique on or off.
+    """
+    from ..taxonomy import TECHNIQUES
+
+    d = load_config(path)
+    if d is None:
+        return {}
+    return {level: [t for t in TECHNIQUES if t not in set(d[key].get("enabled", []))]
+            for level, key in (("spans", "span"), ("paragraphs", "paragraph"))}
+
+
 class LevelCalibrator:
     """Per-technique Platt scaling of one level (spans or paragraphs): sigmoid(W[t] · [1, features])."""
 

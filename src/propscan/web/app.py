@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..detect.calibration import undetected_techniques
 from ..errors import ModelError, PropscanError
 from .runner import AnalysisRunner, Busy
 from .security import BODY_SLACK, SecurityMiddleware
@@ -104,6 +105,7 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     app.state.runner = runner
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
+    templates.env.globals["undetected"] = undetected_techniques()
     app.state.templates = templates
 
     app.add_middleware(SecurityMiddleware, max_body=settings.max_upload_bytes + BODY_SLACK)

@@ -69,6 +69,10 @@ class AnalysisOut(_Open):
     profile: dict[str, Any] = Field(..., description="persuasion profile: counts, rates per 1,000 words, score")
     models: dict[str, str]
     notices: list[str]
+    decision: dict[str, Any] = Field(default_factory=dict, description="the threshold labels were shown at "
+                                     "(min_confidence, default) and the rule, in words")
+    undetected: dict[str, list[str]] = Field(default_factory=dict, description="per level (spans, paragraphs): "
+                                             "the techniques these models cannot emit")
 
 
 class ArticleRow(_Open):
