@@ -241,13 +241,16 @@ def _rate_row(cls: str, name: str, label: str, row: Any, top: float) -> str:
             f'<td class="ps-barcell">{bar}</td></tr>')
 
 
-def _profile_body(profile: dict[str, Any], h: int) -> str:
-    """The profile as a sentence, a table by category and technique, and its strongest passages.
+def _profile_body(profile: dict[str, Any], h: int, lead: str = "") -> str:
+    """The profile: ``lead`` (the score), a sentence and the frames beside a table and the strongest passages.
 
     Why a layout of its own: the generic key/value rendering printed the nested
-    technique table as one long JSON string (a box ~15,000 px tall).
+    technique table as one long JSON string (a box ~15,000 px tall). Two column
+    containers, not one grid of loose items, so a long left column leaves no
+    gaps between the table and the passages.
     """
     out: list[str] = []
+    main: list[str] = []
     n, words = profile.get("technique_instances"), profile.get("words")
     if isinstance(n, int) and isinstance(words, int):
         unit = "paragraph labels" if profile.get("instance_unit") == "paragraph_labels" else "technique spans"
@@ -275,7 +278,7 @@ def _profile_body(profile: dict[str, Any], h: int) -> str:
                 rows.append(_rate_row(f"ps-pcat cat-{cat}", cat, label, categories[cat], top))
             rows.extend(_rate_row(f"ps-ptech tc-{_key(t)}", t, _label(_key(t), "2023") if t in TECHNIQUES else t,
                                   techniques[t], top) for t in by_cat[cat])
-        out.append('<div class="ps-wrap"><table class="ps-table ps-ptable"><caption class="ps-muted">Techniques '
+        main.append('<div class="ps-wrap"><table class="ps-table ps-ptable"><caption class="ps-muted">Techniques '
                    'by category: instances and instances per 1,000 words</caption><thead><tr><th scope="col">'
                    'Category / technique</th><th scope="col" class="ps-num">Count</th><th scope="col" '
                    'class="ps-num">per 1,000 words</th><th scope="col"><span class="ps-sr">rate</span></th></tr>'
@@ -295,12 +298,13 @@ def _profile_body(profile: dict[str, Any], h: int) -> str:
                 score, (int, float)) else ""
             items.append(f'<li>{_chip(k, "2023")}{score_s} <q>{esc(str(e.get("text", ""))[:300])}</q></li>')
         if items:
-            out.append(f'<h{h} class="ps-ph">Strongest passages</h{h}><ul class="ps-evidence">{"".join(items)}</ul>')
+            main.append(f'<h{h} class="ps-ph">Strongest passages</h{h}><ul class="ps-evidence">{"".join(items)}</ul>')
     rest = {k: v for k, v in profile.items() if k not in PROFILE_SHOWN and (isinstance(v, (str, int, float, bool)) or (
         isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v)))}
     if rest:
         out.append(_value(rest))
-    return "".join(out)
+    side = f'<div class="ps-pside">{lead}{"".join(out)}</div>'
+    return side + (f'<div class="ps-pmain">{"".join(main)}</div>' if main else "")
 
 
 
@@ -321,8 +325,7 @@ def _extra(analysis: Analysis, h: int) -> str:
             body += f'<p class="ps-score-none">No persuasion score: {esc(str(missing))}.</p>'
         if definition:
             body += f'<p class="ps-muted ps-score-def">{esc(str(definition))}</p>'
-        if profile:
-            body += _profile_body(profile, h + 1)
+        body = _profile_body(profile, h + 1, lead=body)
         parts.append(f'<section class="ps-profile"><h{h}>Persuasion profile</h{h}>{body}</section>')
     if analysis.genre:
         parts.append(f'<section class="ps-genre"><h{h}>Genre</h{h}>{_bars(analysis.genre)}</section>')
