@@ -52,7 +52,7 @@ def add_db_argument(p: argparse.ArgumentParser) -> None:
 
 def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:
     """Articles (cleaned) or errors from every input, streaming record files with the chosen columns."""
-    from ..readers import expand, iter_articles
+    from ..readers import expand, iter_articles, prepared
     from ..readers.records import Columns, is_records, iter_records
 
     columns = Columns(**{role: getattr(args, f"{role}_column", None)
@@ -69,7 +69,7 @@ def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Arti
 
             if Path(p).is_file():
                 for got in iter_records(p, args.max_bytes, columns):
-                    yield got if isinstance(got, InputError) or cleaner is None else cleaner(got)
+                    yield got if isinstance(got, InputError) else prepared(got, cleaner)
                 continue
         yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw)
 

@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from ..document import Article
-from ..errors import InputError
+from ..errors import InputError, EMPTY
 from ..readers.text import article_from_text, decode
 from .settings import UPLOAD_SUFFIXES
 
@@ -80,7 +80,7 @@ def decode_upload(data: bytes, source: str) -> str:
 def from_text(text: str, title: str | None = None, source: str = "", meta: dict | None = None,
               clean: bool = True) -> Article:
     if not text.strip():
-        raise InputError(source or "<text>", "empty input")
+        raise InputError(source or "<text>", "empty input", kind=EMPTY)
     art = article_from_text(text, web_id(text), source=source or "<web>", title=title or None, meta=meta)
     return _clean(art) if clean else art
 
@@ -93,7 +93,7 @@ def from_html(html: str | bytes, title: str | None = None, source: str = "", met
     metadata the user gave (outlet, date, ...) wins over what the page says.
     """
     if not (html.strip() if isinstance(html, str) else html.strip()):
-        raise InputError(source or "<html>", "empty input")
+        raise InputError(source or "<html>", "empty input", kind=EMPTY)
     try:
         from ..readers import html as html_reader
     except ImportError:
