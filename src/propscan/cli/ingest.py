@@ -110,16 +110,29 @@ class Tally:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import faults
     from ..corpus.update import update
     from ..engine import analyze_stream
+    from ..readers import canonical_source
     from ..store import Store
     from ..store.facts import content_hash
 
     if args.max_bytes < 1:
         raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
     store = Store(args.db)
+    faults.arm(store.engine)
     tally = Tally(args.quiet)
-    link = {"stories": not args.no_stories}
+
+    unlinked = [True]  # a killed run may have left stored articles unlinked
+
+    def link() -> None:
+        """Near-duplicates, then stories, of every article not linked yet (also those a killed run left)."""
+        unlinked[0] = False
+        with faults.phase("link"):
+            update(store, stories=False)
+        if not args.no_stories:
+            with faults.phase("stories"):
+                update(store, stories=True)
 
     def new_articles() -> Iterator[Article]:
         """Skip what the store holds already, checked a chunk at a time before any analysis."""
@@ -130,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
                 return
             arts = [a for a in chunk if not isinstance(a, InputError)]
             for a in arts:
+                faults.point("read")
+                # the same file named another way (relative, absolute, via '.') is the same article
+                a.source = canonical_source(a.source)
                 if args.outlet and not a.meta.get("outlet"):
                     a.meta["outlet"] = args.outlet
             stored = store.stored_hashes(content_hash(a) for a in arts)
@@ -150,14 +166,16 @@ def run(args: argparse.Namespace) -> int:
 
     def commit() -> None:
         if pending:
-            for _, added in store.add_many(pending):
+            with faults.phase("store"):
+                stored = store.add_many(pending)
+            for _, added in stored:
                 if added:
                     tally.added += 1
                 else:
                     tally.skipped += 1
             tally.tick(len(pending))
             pending.clear()
-            update(store, stories=link["stories"])
+            link()
 
     try:
         for got in analyze_stream(new_articles(), workers=args.workers, engine=args.engine,
@@ -165,12 +183,13 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(got, InputError):
                 tally.fail(got)
                 continue
+            faults.point("analyse")
             pending.append(got)
             if len(pending) >= max(1, args.commit_every):
                 commit()
         commit()
-        if not args.paths:
-            update(store, stories=link["stories"])
+        if unlinked[0]:  # nothing new: a run killed while linking its last batch left articles to link
+            link()
     finally:
         tally.close()
     if args.json:

@@ -133,6 +133,23 @@ def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     return arts
 
 
+def canonical_source(source: str) -> str:
+    """A file's source as its absolute, resolved path (also for a record ``<file>#<id>``); others unchanged.
+
+    Why: the store identifies an article by source and text, and ``in300``,
+    its absolute path and ``.`` name the same files.
+    """
+    if not source or source.startswith("<") or "://" in source:
+        return source
+    head, sep, tail = source, "", ""
+    if not os.path.isfile(source) and "#" in source:
+        head, sep, tail = source.rpartition("#")
+    try:
+        return str(Path(head).resolve()) + sep + tail if os.path.isfile(head) else source
+    except (OSError, ValueError, RuntimeError):
+        return source
+
+
 def prepared(article: Article, cleaner: Callable[[Article], Article] | None) -> Article:
     """An article as read, cut to what the analyzer takes (``analyzer.bound``), then cleaned.
 

@@ -9,6 +9,7 @@ and a rerun skips everything already stored.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any, Iterable, Sequence
 import sqlalchemy as sa
 
 from ..document import Analysis
-from ..errors import InputError, PropscanError
+from .. import errors
+from ..errors import InputError, PropscanError, StoreError
+from ..readers.text import safe_text
 from ..taxonomy import normalise
 from . import facts
 from .schema import articles, feedback, frames, metadata, techniques
@@ -58,6 +61,37 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# words of SQLite's and PostgreSQL's messages -> the kind of fault (first match wins)
+_FAULTS = (
+    (("disk is full", "no space left", "could not extend file", "disk full"), errors.STORE_FULL),
+    (("readonly database", "read-only", "read only"), errors.STORE_READ_ONLY),
+    (("database is locked", "lock timeout", "deadlock", "could not obtain lock"), errors.STORE_LOCKED),
+)
+
+
+def store_error(url: str, e: BaseException) -> StoreError:
+    """A database failure as a one-line error naming the store, with its kind (full, locked, read-only, gone)."""
+    orig = getattr(e, "orig", None) or e
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+    low = first.lower()
+    kind = next((k for words, k in _FAULTS if any(w in low for w in words)), errors.STORE_UNAVAILABLE)
+    what = {errors.STORE_FULL: "the database is full", errors.STORE_READ_ONLY: "the database is read-only",
+            errors.STORE_LOCKED: "the database is locked by another process",
+            errors.STORE_UNAVAILABLE: "the database failed"}[kind]
+    return StoreError(f"--db {url}: {what} ({first}); nothing committed was lost", kind)
+
+
+def _translating(method: Any) -> Any:
+    """``method`` with SQLAlchemy errors raised as ``StoreError`` (no traceback with SQL and article text)."""
+    @functools.wraps(method)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.SQLAlchemyError as e:
+            raise store_error(self._safe_url(), e) from None
+    return wrapper
+
+
 def _iso(d: Any) -> str | None:
     return d.isoformat() if d is not None else None
 
@@ -87,9 +121,8 @@ class Store:
         if create:
             try:
                 metadata.create_all(self.engine)
-            except sa.exc.OperationalError as e:
-                raise PropscanError(f"--db {self._safe_url()}: cannot open the database "
-                                    f"({str(e.orig).strip().splitlines()[0]})") from None
+            except sa.exc.SQLAlchemyError as e:
+                raise store_error(self._safe_url(), e) from None
 
     def _safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
@@ -151,21 +184,22 @@ class Store:
         date = facts.date_of(art)
         return {
             "content_hash": facts.content_hash(art),
-            "article_id": art.id[:512],
-            "title": art.title or "",
-            "source": art.source or "",
-            "url": facts.url_of(art),
-            "outlet": facts.outlet_of(art),
+            "article_id": safe_text(art.id[:512]),
+            "title": safe_text(art.title or ""),
+            "source": safe_text(art.source or ""),
+            "url": safe_text(facts.url_of(art) or "") or None,
+            "outlet": safe_text(facts.outlet_of(art)),
             "date": date,
             "month": date.strftime("%Y-%m") if date else None,
-            "language": (art.language or "")[:16],
+            "language": safe_text((art.language or "")[:16]),
             "genre": facts.top_genre(a)[:32],
             "n_chars": len(art.text),
             "n_spans": len(a.spans),
             "n_paragraphs": len(a.paragraphs),
             "n_flagged_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
             "score": facts.score_of(a),
-            "analysis": json.dumps(a.to_dict(), ensure_ascii=False),
+            # NUL is escaped by json; a lone surrogate is not, and no database can take it
+            "analysis": safe_text(json.dumps(a.to_dict(), ensure_ascii=False)),
             "added_at": now,
             "dedup_done": False,
             "repeat": False,
@@ -375,4 +409,9 @@ class Store:
         return out
 
 
-__all__ = ["Store", "resolve_url"]
+# every public method of the Store (those added later too) reports database faults in one line
+for _name, _method in list(vars(Store).items()):
+    if callable(_method) and not _name.startswith("_") and not isinstance(_method, (staticmethod, classmethod)):
+        setattr(Store, _name, _translating(_method))
+
+__all__ = ["Store", "resolve_url", "store_error"]
