@@ -92,6 +92,20 @@ def _translating(method: Any) -> Any:
     return wrapper
 
 
+# ids are INTEGER columns (32-bit on PostgreSQL): a larger number names nothing stored
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 2**62
+
+
+def valid_id(value: Any) -> int | None:
+    """``value`` as a row id, or None when no row can have it (an id from a URL may be any integer)."""
+    try:
+        i = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return i if 0 < i <= MAX_ID else None
+
+
 def _iso(d: Any) -> str | None:
     return d.isoformat() if d is not None else None
 
@@ -228,6 +242,8 @@ class Store:
 
     # -- reading -----------------------------------------------------------
     def get(self, id: int) -> Analysis | None:
+        if valid_id(id) is None:
+            return None
         with self.engine.connect() as conn:
             raw = conn.execute(sa.select(articles.c.analysis).where(articles.c.id == int(id))).scalar()
         return Analysis.from_dict(json.loads(raw)) if raw is not None else None
@@ -235,6 +251,8 @@ class Store:
     def info(self, id: int) -> dict[str, Any] | None:
         """The indexed columns of one article, with its corpus links (duplicate of, story)."""
         cols = [c for c in articles.c if c.name not in ("analysis", "content_hash")]
+        if valid_id(id) is None:
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*cols).where(articles.c.id == int(id))).mappings().first()
         if row is None:
@@ -282,7 +300,8 @@ class Store:
         if language:
             cond.append(articles.c.language == language)
         if story is not None:
-            cond.append(articles.c.story_id == int(story))
+            sid = valid_id(story)
+            cond.append(articles.c.story_id == sid if sid is not None else sa.false())
         if q:
             pat = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             cond.append(sa.or_(articles.c.title.ilike(pat, escape="\\"), articles.c.analysis.ilike(pat, escape="\\")))
@@ -293,7 +312,7 @@ class Store:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(articles).where(where)).scalar_one())
             rows = conn.execute(sa.select(*cols).where(where)
                                 .order_by(articles.c.date.desc().nullslast(), articles.c.id.desc())
-                                .offset(max(0, int(offset))).limit(max(0, min(int(limit), 1000)))).mappings().all()
+                                .offset(min(max(0, int(offset)), MAX_OFFSET)).limit(max(0, min(int(limit), 1000)))).mappings().all()
         out = []
         for r in rows:
             d = dict(r)
@@ -342,13 +361,13 @@ class Store:
         """One story's articles grouped by outlet, with techniques, genre and frames side by side."""
         from ..corpus.stories import story_view
 
-        return story_view(self, story_id)
+        return story_view(self, story_id) if valid_id(story_id) is not None else None
 
     def duplicates(self, id: int) -> list[dict[str, Any]]:
         """Near-duplicates of one article, most similar first."""
         from ..corpus.dedup import duplicates_of
 
-        return duplicates_of(self, id)
+        return duplicates_of(self, id) if valid_id(id) is not None else []
 
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,
@@ -366,10 +385,12 @@ class Store:
                     raise InputError(label, f"unknown technique {name!r}") from None
             names.append(name or None)
         start, end = int(start), int(end)
+        if valid_id(article_id) is None:
+            raise InputError("article_id", f"no stored article {article_id}", kind=errors.NOT_FOUND)
         with self.engine.begin() as conn:
             n_chars = conn.execute(sa.select(articles.c.n_chars).where(articles.c.id == int(article_id))).scalar()
             if n_chars is None:
-                raise InputError("article_id", f"no stored article {article_id}")
+                raise InputError("article_id", f"no stored article {article_id}", kind=errors.NOT_FOUND)
             if not 0 <= start <= end <= n_chars:
                 raise InputError("span", f"{start}-{end} is outside the article (0-{n_chars})")
             return int(conn.execute(feedback.insert().values(

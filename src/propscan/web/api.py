@@ -93,6 +93,8 @@ async def _prepare_from_request(request: Request) -> Any:
             raw = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError(400, "body is not valid JSON") from None
+        except RecursionError:
+            raise ApiError(400, "body nested too deeply") from None
         if not isinstance(raw, dict):
             raise ApiError(422, 'body must be a JSON object like {"text": "..."}')
         try:
@@ -152,7 +154,10 @@ def _upload_kind(upload: UploadFile) -> str:
              summary="Analyse an article (JSON text or html, a file upload, or an HTML/text body) and store it",
              responses={400: {"description": "empty or unreadable input"}, 401: {"description": "API token"},
                         413: {"description": "too large"}, 415: {"description": "unsupported type"},
-                        422: {"description": "invalid fields"}, 503: {"description": "analysis queue full"}})
+                        422: {"description": "invalid fields"},
+                        503: {"description": "analysis queue full (by count or bytes), or the store unavailable "
+                                             "(read-only, locked, gone)"},
+                        507: {"description": "the store's disk is full"}})
 async def analyze(request: Request, taxonomy: Taxonomy = "2023") -> Response:
     prepare = await _prepare_from_request(request)
     article_id, analysis = await analyze_and_store(request, prepare)
@@ -239,6 +244,8 @@ async def outlet(request: Request, name: str) -> dict[str, Any]:
 @router.post("/feedback", dependencies=[Depends(require_token)], status_code=201,
              summary="Correct the model: mark a span wrong, relabel it, or add a missed span",
              responses={401: {"description": "API token"}, 404: {"description": "no such article"},
+                        503: {"description": "the store unavailable (read-only, locked, gone)"},
+                        507: {"description": "the store's disk is full"},
                         422: {"description": "invalid correction"}})
 async def feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     return await record_feedback(request, body.article_id, body.action, body.start, body.end, body.technique,
