@@ -57,7 +57,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the web app) do not block an ingest
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    # how long a write waits for another process's lock before "database is locked"
+    cur.execute(f"PRAGMA busy_timeout={int(os.environ.get('PROPSCAN_DB_BUSY_TIMEOUT_MS') or 30000)}")
     cur.close()
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from ..readers.text import safe_text
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .app import ApiError
@@ -97,6 +98,8 @@ async def _prepare_from_request(request: Request) -> Any:
             raise ApiError(400, "body nested too deeply") from None
         if not isinstance(raw, dict):
             raise ApiError(422, 'body must be a JSON object like {"text": "..."}')
+        # a "\udXXX" escape gives a lone surrogate, which neither validation nor the store can take
+        raw = {k: safe_text(v) if isinstance(v, str) else v for k, v in raw.items()}
         try:
             data = AnalyzeIn.model_validate(raw)
         except ValidationError as e:

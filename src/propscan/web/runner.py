@@ -132,7 +132,8 @@ class AnalysisRunner:
     async def analyze(self, prepare: Prepare, size: int = 0,
                       disconnected: Callable[[], Awaitable[bool]] | None = None) -> Any:
         """The analysis, or what ``finish`` made of it; cancelled (``ClientGone``) when ``disconnected()`` says so."""
-        waiting = asyncio.wrap_future(self.submit(prepare, size))
+        job = self.submit(prepare, size)
+        waiting = asyncio.wrap_future(job)
         if disconnected is None:
             return await waiting
         while True:
@@ -140,7 +141,8 @@ class AnalysisRunner:
             if done:
                 return waiting.result()
             if await disconnected():
-                waiting.cancel()  # a job not started yet is dropped; one running finishes unread
+                job.cancel()  # now, not on the loop's next turn: a job not started yet is dropped
+                waiting.cancel()  # one already running finishes unread
                 raise ClientGone("client disconnected")
 
     # -- the worker -----------------------------------------------------------
