@@ -104,14 +104,30 @@ def test_d2_a_batch_the_store_refuses_is_finished_one_by_one() -> None:
 
 # -- 3: NUL in a title or outlet is refused by PostgreSQL ------------------------------
 
-def test_d3_nul_in_title_and_outlet_is_stored_without_nul(tmp_path: Path, capsys) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "c.db")
+    url = os.environ.get("PROPSCAN_TEST_PG_URL")
+    if not url:
+        pytest.skip("PostgreSQL tests need PROPSCAN_TEST_PG_URL (a server to test against; .ci/run starts one)")
+    from propscan.store.schema import metadata
+
+    with Store(url, create=False) as s:
+        metadata.drop_all(s.engine)
+    return url
+
+
+def test_d3_nul_in_title_and_outlet_is_stored_without_nul(tmp_path: Path, db_url: str, capsys) -> None:
     feed = tmp_path / "feed.jsonl"
-    feed.write_text(json.dumps({"id": "n1", "title": "Bad\u0000title", "outlet": "Out\u0000let",
-                                "text": "Some words about the talks, officials said on Monday."}) + "\n")
-    assert main(["ingest", "-q", "--no-stories", str(feed), "--db", str(tmp_path / "c.db")]) == 0
-    with sqlite3.connect(tmp_path / "c.db") as conn:
-        title, outlet = conn.execute("select title, outlet from articles").fetchone()
-    assert "\x00" not in title + outlet and title == "Bad\ufffdtitle"
+    records = [{"id": f"n{i}", "title": "Bad\u0000title" if i == 1 else f"Title {i}", "outlet": "Out\u0000let",
+                "text": f"Some words about the talks, officials said on Monday ({i})."} for i in range(5)]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["ingest", "-q", "--no-stories", str(feed), "--db", db_url]) == 0
+    with Store(db_url) as s:
+        total, rows = s.search(limit=10)
+    assert total == 5 and all("\x00" not in r["title"] + r["outlet"] for r in rows)
+    assert "Bad\ufffdtitle" in {r["title"] for r in rows}
 
 
 # -- 4: a run killed while linking its last batch was never finished by a rerun -------

@@ -29,14 +29,22 @@ def _target() -> tuple[str, int] | None:
     return (stage, int(n or 1)) if stage in STAGES else None
 
 
+def _kill(stage: str) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def point(stage: str) -> None:
-    """Kill this process here if ``PROPSCAN_FAULT`` names this stage and this is its n-th call."""
+    """Kill this process here if ``PROPSCAN_FAULT`` names this stage and this is its n-th call.
+
+    In-process tests replace ``_kill`` with one that raises (the store sees the same: an
+    uncommitted transaction that never commits).
+    """
     target = _target()
     if target is None or target[0] != stage:
         return
     _calls[stage] += 1
-    if _calls[stage] >= target[1]:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _calls[stage] == target[1]:
+        _kill(stage)
 
 
 @contextmanager
