@@ -441,3 +441,43 @@ def test_safe_text_replaces_one_for_one() -> None:
     s = "a\x00b\ud800c\udfffd"
     assert safe_text(s) == "a\ufffdb\ufffdc\ufffdd" and len(safe_text(s)) == len(s)
     assert safe_text("plain") == "plain"
+
+
+def test_d6_sigterm_stops_the_server_within_seconds_with_a_request_in_flight(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    env.pop("PROPSCAN_API_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "propscan", "serve", "--port", str(port), "--db",
+                             str(tmp_path / "s.db"), "--log-level", "warning"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        long_text = "A long one\n\n" + "".join(f"Talks on item {i} went on until {i % 12 + 1} at night, "
+                                                f"officials said of point {i * 7}.\n" for i in range(5000))
+        threading.Thread(target=lambda: httpx.post(f"{base}/api/analyze", json={"text": long_text}, timeout=300),
+                         daemon=True).start()
+        time.sleep(1.5)  # the request is queued or being analysed
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        assert time.monotonic() - t0 < 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
