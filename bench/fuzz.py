@@ -215,11 +215,16 @@ def run(n: int = 10_000, seed: int = 0, verbose: bool = False) -> Counter[tuple[
         except InputError:
             counts[(kind, "input error")] += 1
         except Exception:  # noqa: BLE001 - counting failures is the point
-            counts[(kind, "FAILED")] += 1
-            if verbose or counts[(kind, "FAILED")] <= 3:
-                print(f"--- input {i} ({kind}) failed: {data[:300]!r}", file=sys.stderr)
-                traceback.print_exc()
+            failed(counts, kind, i, data, verbose)
     return counts
+
+
+def failed(counts: Counter[tuple[str, str]], kind: str, i: int, data: str | bytes, verbose: bool) -> None:
+    """Count a failure; show the first three of each kind (all with ``verbose``) with their traceback."""
+    counts[(kind, "FAILED")] += 1
+    if verbose or counts[(kind, "FAILED")] <= 3:
+        print(f"--- input {i} ({kind}) failed: {data[:300]!r}", file=sys.stderr)
+        traceback.print_exc()
 
 
 # documented answers of POST /api/analyze to bad input
@@ -292,10 +297,7 @@ def run_pipeline(n: int = 5000, seed: int = 0, verbose: bool = False) -> Counter
                 except InputError:
                     counts[(path, "input error")] += 1
                 except Exception:  # noqa: BLE001 - counting failures is the point
-                    counts[(path, "FAILED")] += 1
-                    if verbose or counts[(path, "FAILED")] <= 3:
-                        print(f"--- input {i} ({path}) failed: {text[:300]!r}", file=sys.stderr)
-                        traceback.print_exc()
+                    failed(counts, path, i, text, verbose)
         store.close()
     return counts
 

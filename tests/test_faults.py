@@ -9,33 +9,19 @@ runs too when ``PROPSCAN_TEST_PG_URL`` names a server (``.ci/run`` starts one).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sqlite3
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import load_bench
 
 from propscan import faults
 from propscan.cli import main
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "faults.py"
 PG_URL = os.environ.get("PROPSCAN_TEST_PG_URL")
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("propscan_bench_faults", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_bench("faults")
 
 
 class Killed(BaseException):

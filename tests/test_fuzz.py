@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
+from conftest import load_bench
 
 
 def _fuzz() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("propscan_bench_fuzz", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("fuzz")
 
 
 def _failed(counts: dict) -> int:

@@ -68,8 +68,9 @@ def test_d1_analyze_takes_one_line_texts_of_any_length(n: int) -> None:
 
 
 def test_d1_lone_surrogates_give_an_analysis_whose_json_encodes() -> None:
-    got = propscan.analyze("Title \udc80 here\n\nThe corrupt \ud800 elite lied to you again.\n")
-    assert "\ufffd" in got.text and len(got.text) == len("Title \udc80 here\n\nThe corrupt \ud800 elite lied to you again.\n")
+    text = "Title \udc80 here\n\nThe corrupt \ud800 elite lied to you again.\n"
+    got = propscan.analyze(text)
+    assert "\ufffd" in got.text and len(got.text) == len(text)
     encodes(got)
 
 
@@ -481,3 +482,21 @@ def test_d6_sigterm_stops_the_server_within_seconds_with_a_request_in_flight(tmp
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_d6_a_small_request_goes_before_queued_huge_ones() -> None:
+    order: list[str] = []
+    gate = threading.Event()
+    runner = AnalysisRunner(lambda: Analyzer([]), batch_size=1)
+    first = runner.submit(lambda: (gate.wait(5), Article(id="0", text="running"))[1], size=10)
+    time.sleep(0.1)
+    futs = [runner.submit(lambda i=i: (order.append(f"huge{i}"), Article(id=f"h{i}", text="huge"))[1],
+                          size=4_900_000) for i in range(3)]
+    futs.append(runner.submit(lambda: (order.append("small"), Article(id="s", text="small"))[1], size=500))
+    gate.set()
+    try:
+        for f in [first, *futs]:
+            f.result(timeout=10)
+    finally:
+        runner.stop()
+    assert order == ["small", "huge0", "huge1", "huge2"]

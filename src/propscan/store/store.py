@@ -313,7 +313,8 @@ class Store:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(articles).where(where)).scalar_one())
             rows = conn.execute(sa.select(*cols).where(where)
                                 .order_by(articles.c.date.desc().nullslast(), articles.c.id.desc())
-                                .offset(min(max(0, int(offset)), MAX_OFFSET)).limit(max(0, min(int(limit), 1000)))).mappings().all()
+                                .offset(min(max(0, int(offset)), MAX_OFFSET))
+                                .limit(max(0, min(int(limit), 1000)))).mappings().all()
         out = []
         for r in rows:
             d = dict(r)

@@ -132,7 +132,8 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     async def _store_error(request: Request, exc: sa.exc.SQLAlchemyError) -> Response:
         from ..store.store import store_error
 
-        err = store_error(getattr(store, "_safe_url", lambda: "the store")(), exc)  # a corpus query outside the Store's own methods
+        # a corpus query outside the Store's own methods
+        err = store_error(getattr(store, "_safe_url", lambda: "the store")(), exc)
         return error_response(request, STATUS.get(err.kind, 503), str(err))
 
     @app.exception_handler(RecursionError)

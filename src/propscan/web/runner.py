@@ -6,7 +6,9 @@ would thrash two cores. Instead each request queues a job; a few worker
 threads take up to ``batch_size`` jobs at a time, so concurrent requests share
 ONNX batches. A full queue (by count, or by the bytes of the requests waiting)
 is refused at once (503) rather than growing without bound; a job whose client
-has gone is cancelled before it runs.
+has gone is cancelled before it runs. Small requests go before large ones
+(each class in arrival order), so a short article is not stuck behind a row of
+maximum-size uploads.
 A ``finish`` callback runs on each finished batch in the same thread (the app
 stores the batch there, in one transaction), so database writes neither pile
 up in a thread pool nor hold the event loop.
@@ -15,6 +17,7 @@ up in a thread pool nor hold the event loop.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import threading
 from concurrent.futures import Future
@@ -26,6 +29,9 @@ Prepare = Callable[[], Article]
 Job = tuple[Prepare, Future, int]  # the builder, the result, the request's size in bytes
 # how often a waiting request checks that its client is still there
 DISCONNECT_POLL_S = 0.5
+# requests up to this size are analysed before larger ones
+SMALL_BYTES = 256 * 1024
+_STOP = 2  # the class of the stop signal: after every job
 
 
 class Busy(Exception):
@@ -49,7 +55,9 @@ class AnalysisRunner:
         self.max_pending = max(1, max_pending)
         self.max_pending_bytes = max(0, max_pending_bytes)  # 0: no limit by size
         self.batch_bytes = max(1, batch_bytes)  # a batch takes jobs up to this many request bytes (at least one)
-        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        # (class, arrival, job): small jobs (class 0) first, then large ones (1), then the stop signal
+        self._jobs: queue.PriorityQueue[tuple[int, int, Job | None]] = queue.PriorityQueue()
+        self._arrivals = itertools.count()
         self._pending = 0
         self._pending_bytes = 0
         self._pending_lock = threading.Lock()
@@ -71,7 +79,7 @@ class AnalysisRunner:
         """
         while True:
             try:
-                job = self._jobs.get_nowait()
+                job = self._jobs.get_nowait()[2]
             except queue.Empty:
                 break
             if job is not None:
@@ -79,7 +87,7 @@ class AnalysisRunner:
                 if job[1].set_running_or_notify_cancel():
                     job[1].set_exception(Busy("server shutting down"))
         for _ in self._threads:
-            self._jobs.put(None)
+            self._put(_STOP, None)
         for t in self._threads:
             t.join(timeout=timeout)
         self._threads = []
@@ -126,8 +134,11 @@ class AnalysisRunner:
             self._pending_bytes += size
         self.start()
         fut: Future = Future()
-        self._jobs.put((prepare, fut, size))
+        self._put(0 if size <= SMALL_BYTES else 1, (prepare, fut, size))
         return fut
+
+    def _put(self, klass: int, job: Job | None) -> None:
+        self._jobs.put((klass, next(self._arrivals), job))
 
     async def analyze(self, prepare: Prepare, size: int = 0,
                       disconnected: Callable[[], Awaitable[bool]] | None = None) -> Any:
@@ -147,18 +158,18 @@ class AnalysisRunner:
 
     # -- the worker -----------------------------------------------------------
     def _take_batch(self) -> list[Job] | None:
-        first = self._jobs.get()
+        first = self._jobs.get()[2]
         if first is None:
             return None
         batch = [first]
         size = first[2]
         while len(batch) < self.batch_size and size < self.batch_bytes:
             try:
-                nxt = self._jobs.get_nowait()
+                nxt = self._jobs.get_nowait()[2]
             except queue.Empty:
                 break
             if nxt is None:  # keep the stop signal for the next round
-                self._jobs.put(None)
+                self._put(_STOP, None)
                 break
             batch.append(nxt)
             size += nxt[2]

@@ -77,8 +77,8 @@ def relative_location(location: bytes) -> bytes:
     parts = urlsplit(location.decode("latin-1"))
     if not parts.scheme and not parts.netloc:
         return location
-    rel = (parts.path or "/") + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-    return ("/" + rel.lstrip("/")).encode("latin-1")
+    rel = "/" + (parts.path or "/").lstrip("/") + (f"?{parts.query}" if parts.query else "")
+    return (rel + (f"#{parts.fragment}" if parts.fragment else "")).encode("latin-1")
 
 
 class SecurityMiddleware:
