@@ -112,12 +112,12 @@ def bound(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
                    meta=meta, raw_text=apply_edits_inverse(text, kept) if kept else None, edits=kept)
 
 
-def _notices(article: Article) -> list[str]:
+def _notices(article: Article, max_chars: int) -> list[str]:
     was = article.meta.get(TRUNCATED)
     if not was:
         return []
     return [f"long article: only its first {len(article.text):,} of {int(was):,} characters were analysed "
-            f"(the limit is {DEFAULT_MAX_CHARS:,}; set PROPSCAN_MAX_CHARS to change it)"]
+            f"(the limit is {max_chars:,}; set PROPSCAN_MAX_CHARS to change it)"]
 
 
 def safe_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
@@ -162,7 +162,8 @@ class Analyzer:
     def run_batch(self, articles: list[Article]) -> list[Analysis]:
         """One batch exactly as given (an engine that cut the batches itself calls this)."""
         safe = [safe_article(a, self.max_chars) for a in articles]
-        analyses = [Analysis(article=a, models=dict(self.versions), notices=_notices(a)) for a in safe]
+        analyses = [Analysis(article=a, models=dict(self.versions), notices=_notices(a, self.max_chars))
+                    for a in safe]
         for c in self.components:
             analyses = list(pipe(c, analyses))
         return analyses
