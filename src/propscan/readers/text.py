@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from pathlib import Path
 
 from ..document import Article
@@ -103,12 +104,15 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes, never more than ``max_bytes`` read (pipes and devices report no size to check first)."""
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(source, f"too large ({size:,} bytes; the limit is {max_bytes:,}, see --max-bytes)",
-                             kind=TOO_LARGE)
-        with path.open("rb") as f:
-            data = f.read(max_bytes + 1)
+        st = path.stat()
+        if st.st_size > max_bytes:
+            raise InputError(source, f"too large ({st.st_size:,} bytes; the limit is {max_bytes:,}, "
+                                     "see --max-bytes)", kind=TOO_LARGE)
+        if stat.S_ISREG(st.st_mode):
+            data = path.read_bytes()
+        else:  # a pipe or a device: its size says nothing, so read one byte past the limit at most
+            with path.open("rb") as f:
+                data = f.read(max_bytes + 1)
     except OSError as e:
         raise InputError(source, f"cannot read ({e.strerror or e})", kind=UNREADABLE) from None
     if len(data) > max_bytes:
