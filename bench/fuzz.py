@@ -1,4 +1,4 @@
-"""Fuzz the input side: readers, cleanup and language identification.
+"""Fuzz the input side (readers, cleanup, language identification) and, with ``--pipeline``, the whole pipeline.
 
 Generates N inputs (default 10,000) from a fixed seed: random bytes, crawl-like
 text built from noise and body lines, tag soup, and mutations of the fixture
@@ -8,8 +8,16 @@ non-overlapping, raw text rebuilt from the edits, kept characters map back,
 cleaning twice changes nothing). A user error (InputError) is a fine outcome;
 any other exception or a broken invariant is a failure.
 
+With ``--pipeline`` each generated text (lone surrogates, NUL, control
+characters, long lines, mixed scripts, crawl-like text) goes through
+``propscan.analyze()`` and ``POST /api/analyze`` (the default models, a fresh
+SQLite store): the outcome must be a documented input error (``InputError``;
+HTTP 400, 413, 415 or 422) or an Analysis whose spans index its text and whose
+JSON encodes as UTF-8 (issue 15).
+
     python bench/fuzz.py                 # 10,000 inputs
     python bench/fuzz.py -n 50000 --seed 7
+    python bench/fuzz.py --pipeline -n 5000
 
 Prints the counts per generator and outcome; exits 1 on any failure.
 """
@@ -17,6 +25,7 @@ Prints the counts per generator and outcome; exits 1 on any failure.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -206,10 +215,90 @@ def run(n: int = 10_000, seed: int = 0, verbose: bool = False) -> Counter[tuple[
         except InputError:
             counts[(kind, "input error")] += 1
         except Exception:  # noqa: BLE001 - counting failures is the point
-            counts[(kind, "FAILED")] += 1
-            if verbose or counts[(kind, "FAILED")] <= 3:
-                print(f"--- input {i} ({kind}) failed: {data[:300]!r}", file=sys.stderr)
-                traceback.print_exc()
+            failed(counts, kind, i, data, verbose)
+    return counts
+
+
+def failed(counts: Counter[tuple[str, str]], kind: str, i: int, data: str | bytes, verbose: bool) -> None:
+    """Count a failure; show the first three of each kind (all with ``verbose``) with their traceback."""
+    counts[(kind, "FAILED")] += 1
+    if verbose or counts[(kind, "FAILED")] <= 3:
+        print(f"--- input {i} ({kind}) failed: {data[:300]!r}", file=sys.stderr)
+        traceback.print_exc()
+
+
+# documented answers of POST /api/analyze to bad input
+INPUT_STATUS = {400, 413, 415, 422}
+
+
+def gen_hostile(rng: random.Random) -> tuple[str, str]:
+    """Text built to break things: lone surrogates, NUL and control characters, long lines, mixed scripts."""
+    pieces = []
+    for _ in range(rng.randint(0, 12)):
+        r = rng.random()
+        if r < 0.15:
+            pieces.append(chr(rng.randint(0xD800, 0xDFFF)))
+        elif r < 0.25:
+            pieces.append(rng.choice(["\x00", "\x01", "\x1b[31m", "\x7f", "\u2028", "\u202e", "\ufeff", "\r", "\x0c"]))
+        elif r < 0.35:
+            pieces.append(rng.choice(BODY) * rng.randint(20, 80))  # one long line
+        elif r < 0.75:
+            pieces.append(rng.choice(BODY))
+        else:
+            pieces.append(random_unicode(rng, rng.randint(0, 60)))
+        pieces.append(rng.choice(["\n", "\n\n", " ", ""]))
+    return "hostile", "".join(pieces)
+
+
+def check_analysis(d: dict) -> None:
+    """The pipeline invariant on an Analysis as JSON: spans index the text, the JSON encodes as UTF-8."""
+    import json
+
+    json.dumps(d, ensure_ascii=False).encode("utf-8")
+    text = d["article"]["text"]
+    for s in d["spans"]:
+        assert 0 <= s["start"] < s["end"] <= len(text), f"span {s['start']}-{s['end']} outside {len(text)}"
+        assert s["text"] == text[s["start"]:s["end"]], "span text does not match its offsets"
+
+
+def run_pipeline(n: int = 5000, seed: int = 0, verbose: bool = False) -> Counter[tuple[str, str]]:
+    """``n`` generated texts through ``propscan.analyze()`` and ``POST /api/analyze``; counts per path and outcome."""
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    import propscan
+    from propscan.analyzer import default_analyzer
+    from propscan.store import Store
+    from propscan.web import Settings, create_app
+
+    rng = random.Random(seed)
+    counts: Counter[tuple[str, str]] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"{tmp}/fuzz.db")
+        app = create_app(store=store, settings=Settings(api_token=None), analyzer_factory=default_analyzer)
+        with TestClient(app) as client:
+            for i in range(n):
+                _, text = rng.choice([gen_hostile, gen_hostile, gen_crawl])(rng)
+                path = "api" if i % 2 else "analyze"
+                try:
+                    if path == "analyze":
+                        check_analysis(propscan.analyze(text).to_dict())
+                        counts[(path, "ok")] += 1
+                    else:
+                        body = json.dumps({"text": text})  # lone surrogates travel as \udXXX escapes
+                        r = client.post("/api/analyze", content=body, headers={"Content-Type": "application/json"})
+                        if r.status_code in INPUT_STATUS:
+                            counts[(path, "input error")] += 1
+                        else:
+                            assert r.status_code == 200, f"HTTP {r.status_code}: {r.text[:200]}"
+                            check_analysis(r.json())
+                            counts[(path, "ok")] += 1
+                except InputError:
+                    counts[(path, "input error")] += 1
+                except Exception:  # noqa: BLE001 - counting failures is the point
+                    failed(counts, path, i, text, verbose)
+        store.close()
     return counts
 
 
@@ -218,12 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=10_000, help="number of generated inputs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-v", "--verbose", action="store_true", help="print every failure")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="through propscan.analyze() and POST /api/analyze instead of the readers only")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    counts = run(args.n, args.seed, args.verbose)
+    counts = (run_pipeline if args.pipeline else run)(args.n, args.seed, args.verbose)
     took = time.perf_counter() - t0
     kinds = sorted({k for k, _ in counts})
-    print(f"{'generator':<10} {'ok':>7} {'input error':>12} {'FAILED':>7}")
+    print(f"{'path' if args.pipeline else 'generator':<10} {'ok':>7} {'input error':>12} {'FAILED':>7}")
     for k in kinds:
         print(f"{k:<10} {counts[(k, 'ok')]:>7} {counts[(k, 'input error')]:>12} {counts[(k, 'FAILED')]:>7}")
     failed = sum(v for (k, o), v in counts.items() if o == "FAILED")

@@ -9,6 +9,13 @@ docs/speed.md.
 
     nice -n 10 python bench/load.py --data ../shared/data            # 200 concurrent requests
     python bench/load.py --data ../shared/data -n 50 --no-write        # a quick look
+    python bench/load.py --hostile                                      # issue 15: huge posts, leavers, SIGTERM
+
+``--hostile`` (no data needed) sends 20 maximum-size (4.9 MB) posts at once and a
+small one behind them, then 10 huge posts whose clients leave after a second,
+then SIGTERM with a huge post in flight; it prints the statuses, the small
+request's latency, the server's peak RSS, how long the leavers' work stayed
+queued and how long the server took to stop.
 """
 
 from __future__ import annotations
@@ -168,7 +175,83 @@ while analysis runs (CPU-bound work is off the loop); the queue refuses work wit
 """
 
 
+def huge_text(i: int, size: int = 4_900_000) -> str:
+    """A distinct one-line article of about ``size`` bytes (cleanup keeps it whole)."""
+    line = " ".join(f"Officials said point {i}-{k} of the plan would cost {k * 7 % 1000} more." for k in range(200))
+    return f"Huge article {i}\n\n" + (line + " ") * (size // (len(line) + 1))
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident set size of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_hostile(url: str, proc: subprocess.Popen) -> dict:
+    import httpx
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(900.0), limits=httpx.Limits(max_connections=64)) as client:
+        await wait_ready(client, url, proc)
+        await client.post(url + "/api/analyze", json={"text": "Warm-up\n\nA first, brutal request."})
+
+        async def post(text: str, timeout: float = 900.0) -> tuple[int, float]:
+            t = time.perf_counter()
+            try:
+                r = await client.post(url + "/api/analyze", json={"text": text}, timeout=timeout)
+                return r.status_code, time.perf_counter() - t
+            except httpx.HTTPError:
+                return -1, time.perf_counter() - t
+
+        big = [asyncio.create_task(post(huge_text(i))) for i in range(20)]
+        await asyncio.sleep(3)
+        small_status, small_s = await post("Small one\n\nThe council met on Monday, officials said.")
+        big_res = await asyncio.gather(*big)
+        rss = peak_rss_mb(proc.pid)
+
+        leavers = await asyncio.gather(*(post(huge_text(100 + i), timeout=1.0) for i in range(10)))
+        t = time.perf_counter()
+        pending = -1
+        while time.perf_counter() - t < 600:
+            pending = (await client.get(url + "/healthz")).json().get("pending", 0)
+            if pending == 0:
+                break
+            await asyncio.sleep(0.2)
+        drained_s = time.perf_counter() - t
+
+        inflight = asyncio.create_task(post(huge_text(200)))
+        await asyncio.sleep(1.5)
+        t = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        while proc.poll() is None and time.perf_counter() - t < 300:
+            await asyncio.sleep(0.05)
+        stop_s = time.perf_counter() - t
+        inflight.cancel()
+    return {"huge_posts": dict(Counter(s for s, _ in big_res)), "small_status": small_status,
+            "small_latency_s": round(small_s, 1), "peak_rss_mb": round(rss),
+            "leavers": dict(Counter(s for s, _ in leavers)), "leavers_queue_drained_s": round(drained_s, 1),
+            "pending_after": pending, "sigterm_stop_s": round(stop_s, 1), "exit": proc.poll()}
+
+
+def hostile() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_server(port, str(Path(tmp) / "hostile.db"), 1)
+        try:
+            res = asyncio.run(run_hostile(f"http://127.0.0.1:{port}", proc))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    print(json.dumps(res, indent=2))
+    return 0
+
+
 def main() -> int:
+    if "--hostile" in sys.argv[1:]:
+        return hostile()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True, help="folder holding semeval2023-task3 (e.g. ../shared/data)")
     ap.add_argument("-n", type=int, default=200, help="concurrent requests (default 200)")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -12,6 +15,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("PROPSCAN_SHARED", ROOT.parent / "shared"))
 DATA = SHARED / "data"
 SAMPLES = SHARED / "samples"
+
+
+def load_bench(name: str) -> ModuleType:
+    """A script of bench/ as a module (the tests run its short versions)."""
+    spec = importlib.util.spec_from_file_location(f"propscan_bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -1,23 +1,71 @@
 """Errors a user can cause, declared in one place so messages stay consistent.
 
-Each carries the input it concerns; the CLI prints ``str(err)`` as one line and
-carries on with the other inputs. Anything else escaping is a bug in propscan.
+Each carries the input it concerns and a ``kind`` (one of ``KINDS``): the CLI
+prints ``str(err)`` as one line and carries on with the other inputs, the web
+app maps the kind to a status code (``STATUS``) instead of reading messages.
+Anything else escaping is a bug in propscan.
 """
 
 from __future__ import annotations
+
+import unicodedata
+
+# what went wrong, in words a caller can switch on
+INVALID = "invalid"            # bad value or option
+EMPTY = "empty"                # no text at all
+TOO_LARGE = "too_large"        # over a size limit
+BINARY = "binary"              # not text (NUL bytes, control characters, undecodable)
+UNREADABLE = "unreadable"      # a file or folder that cannot be read (missing, permissions, broken link)
+NOT_FOUND = "not_found"        # a stored thing that does not exist
+STORE_FULL = "store_full"      # the database's disk is full
+STORE_LOCKED = "store_locked"  # another process holds the database past the wait
+STORE_READ_ONLY = "store_read_only"
+STORE_UNAVAILABLE = "store_unavailable"  # the database is gone or refuses connections
+KINDS = (INVALID, EMPTY, TOO_LARGE, BINARY, UNREADABLE, NOT_FOUND, STORE_FULL, STORE_LOCKED, STORE_READ_ONLY,
+         STORE_UNAVAILABLE)
+# the HTTP status the web app answers for each kind
+STATUS = {INVALID: 400, EMPTY: 400, TOO_LARGE: 413, BINARY: 415, UNREADABLE: 400, NOT_FOUND: 404,
+          STORE_FULL: 507, STORE_LOCKED: 503, STORE_READ_ONLY: 503, STORE_UNAVAILABLE: 503}
+
+
+def printable(s: str, limit: int = 300) -> str:
+    """``s`` safe for one terminal line: control and format characters (newlines, ANSI escapes) escaped.
+
+    Why: file names and record ids come from users; a newline would split a
+    one-line error and an escape sequence would reach the terminal.
+    """
+    out = []
+    for ch in s[:limit]:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                       if ord(ch) < 0xD800 or ord(ch) > 0xDFFF else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out) + ("..." if len(s) > limit else "")
 
 
 class PropscanError(Exception):
     """Base for errors that are the user's to fix (bad input, bad option)."""
 
+    kind: str = INVALID
+
+    def __init__(self, message: str = "", kind: str | None = None) -> None:
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind
+
 
 class InputError(PropscanError):
     """An input that cannot be analysed: empty, binary, too large, unreadable."""
 
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
+    def __init__(self, source: str, problem: str, kind: str | None = None) -> None:
+        super().__init__(f"{printable(str(source))}: {problem}", kind)
         self.source = source
         self.problem = problem
+
+
+class StoreError(PropscanError):
+    """The database failed (full, locked, read-only, gone): one line instead of the driver's traceback."""
 
 
 class DatasetError(PropscanError):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import __version__
-from ..errors import PropscanError
+from ..errors import PropscanError, printable
 
 COMMANDS = (
     "analyze", "evaluate", "classify_spans", "train", "serve",
@@ -69,8 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:  # the machine's, not ours: disk full, permission revoked, port taken...
-        where = f"{e.filename}: " if e.filename else ""
+        where = f"{printable(str(e.filename))}: " if e.filename else ""
         print(f"propscan: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        sa = sys.modules.get("sqlalchemy")
+        if sa is None or not isinstance(e, sa.exc.SQLAlchemyError):
+            raise
+        # a database fault outside the Store's own methods (corpus linking): one line, not the driver's traceback
+        from ..store.store import resolve_url, store_error
+
+        url = sa.engine.make_url(resolve_url(getattr(args, "db", None))).render_as_string(hide_password=True)
+        print(f"propscan: error: {store_error(url, e)}", file=sys.stderr)
         return 2
 
 

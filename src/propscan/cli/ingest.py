@@ -54,7 +54,7 @@ def add_db_argument(p: argparse.ArgumentParser) -> None:
 
 def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:
     """Articles (cleaned) or errors from every input, streaming record files with the chosen columns."""
-    from ..readers import expand, iter_articles
+    from ..readers import expand, iter_articles, prepared
     from ..readers.records import Columns, is_records, iter_records
 
     columns = Columns(**{role: getattr(args, f"{role}_column", None)
@@ -71,7 +71,7 @@ def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Arti
 
             if Path(p).is_file():
                 for got in iter_records(p, args.max_bytes, columns):
-                    yield got if isinstance(got, InputError) or cleaner is None else cleaner(got)
+                    yield got if isinstance(got, InputError) else prepared(got, cleaner)
                 continue
         yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw)
 
@@ -112,16 +112,29 @@ class Tally:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import faults
     from ..corpus.update import update
     from ..engine import analyze_stream
+    from ..readers import canonical_source
     from ..store import Store
     from ..store.facts import content_hash
 
     if args.max_bytes < 1:
         raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
     store = Store(args.db)
+    faults.arm(store.engine)
     tally = Tally(args.quiet)
-    link = {"stories": not args.no_stories}
+
+    unlinked = [True]  # a killed run may have left stored articles unlinked
+
+    def link() -> None:
+        """Near-duplicates, then stories, of every article not linked yet (also those a killed run left)."""
+        unlinked[0] = False
+        with faults.phase("link"):
+            update(store, stories=False)
+        if not args.no_stories:
+            with faults.phase("stories"):
+                update(store, stories=True)
 
     def new_articles() -> Iterator[Article]:
         """Skip what the store holds already, checked a chunk at a time before any analysis."""
@@ -131,8 +144,11 @@ def run(args: argparse.Namespace) -> int:
             if not chunk:
                 return
             arts = [a for a in chunk if not isinstance(a, InputError)]
-            if args.outlet:
-                for a in arts:
+            for a in arts:
+                faults.point("read")
+                # the same file named another way (relative, absolute, via '.') is the same article
+                a.source = canonical_source(a.source)
+                if args.outlet:
                     a.meta["outlet"], a.meta["outlet_source"] = args.outlet, "flag"
             stored = store.stored_hashes(content_hash(a) for a in arts)
             # stored texts are not analysed again, but what this reading says about them (outlet, date,
@@ -155,14 +171,16 @@ def run(args: argparse.Namespace) -> int:
 
     def commit() -> None:
         if pending:
-            for _, added in store.add_many(pending):
+            with faults.phase("store"):
+                stored = store.add_many(pending)
+            for _, added in stored:
                 if added:
                     tally.added += 1
                 else:
                     tally.skipped += 1
             tally.tick(len(pending))
             pending.clear()
-            update(store, stories=link["stories"])
+            link()
 
     try:
         for got in analyze_stream(new_articles(), workers=args.workers, engine=args.engine,
@@ -170,12 +188,13 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(got, InputError):
                 tally.fail(got)
                 continue
+            faults.point("analyse")
             pending.append(got)
             if len(pending) >= max(1, args.commit_every):
                 commit()
         commit()
-        if not args.paths:
-            update(store, stories=link["stories"])
+        if unlinked[0]:  # nothing new: a run killed while linking its last batch left articles to link
+            link()
     finally:
         tally.close()
     if args.json:

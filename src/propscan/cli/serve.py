@@ -10,6 +10,7 @@ import argparse
 import sys
 
 DEFAULT_MAX_UPLOAD = 5_000_000
+STOP_GRACE_S = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="analyses allowed to wait before requests get 503 (default: 1000)")
     p.add_argument("--fetch-private", action="store_true",
                    help="let pasted links reach loopback, private and link-local addresses (tests, intranets; "
-                        "default: refused; env PROPSCAN_FETCH_PRIVATE=1)")
+                        "default: refused)")
+    p.add_argument("--max-pending-bytes", type=int, default=50_000_000, metavar="BYTES",
+                   help="bytes of request bodies allowed to wait before requests get 503 (default: 50000000)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a host name this server answers to (repeatable; default: the --host address and "
+                        "localhost; '*' answers any Host header, e.g. behind a proxy that checks it)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=run)
 
@@ -38,14 +44,21 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..web import Settings, create_app
+    from ..web.settings import default_hosts
 
-    settings = Settings(max_upload_bytes=args.max_upload, workers=args.workers, max_pending=args.max_pending)
-    if args.fetch_private:
-        settings.fetch_private = True
+    settings = Settings(max_upload_bytes=args.max_upload, workers=args.workers, max_pending=args.max_pending,
+                        max_pending_bytes=args.max_pending_bytes,
+                        allowed_hosts=default_hosts(args.host, tuple(args.allowed_host)))
+    settings.fetch_private = bool(args.fetch_private)
     app = create_app(db_url=args.db, settings=settings)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
         print(f"propscan: warning: serving on {args.host} without PROPSCAN_API_TOKEN: anyone who can reach "
               "it can add articles and feedback", file=sys.stderr)
     print(f"propscan: serving on http://{args.host}:{args.port}/ (store: {app.state.store!r})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    if args.host in ("0.0.0.0", "::") and not args.allowed_host:
+        print("propscan: note: only Host localhost is answered; give the names clients use with --allowed-host",
+              file=sys.stderr)
+    # SIGTERM: requests still open after a few seconds are cancelled, then the workers get two more
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False,
+                timeout_graceful_shutdown=STOP_GRACE_S)
     return 0

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..document import Article
-from ..errors import InputError, PropscanError
+from ..errors import InputError, PropscanError, EMPTY, TOO_LARGE
 from .text import DEFAULT_MAX_BYTES, article_from_text, decode
 
 USER_AGENT = f"propscan/{__version__} (news persuasion-technique analysis; one request per user-given URL)"
@@ -82,7 +82,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise InputError(url, f"too large ({int(declared):,} bytes; the limit is {max_bytes:,}, "
-                                      "see --max-bytes)")
+                                      "see --max-bytes)", kind=TOO_LARGE)
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
@@ -90,7 +90,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
                     raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)")
                 size += len(chunk)
                 if size > max_bytes:
-                    raise InputError(url, f"too large (over {max_bytes:,} bytes, see --max-bytes)")
+                    raise InputError(url, f"too large (over {max_bytes:,} bytes, see --max-bytes)", kind=TOO_LARGE)
                 chunks.append(chunk)
             final_url = str(response.url)
             charset = response.charset_encoding
@@ -120,7 +120,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
     else:
         text = decode(data, url)
     if not text.strip():
-        raise InputError(url, "empty input")
+        raise InputError(url, "empty input", kind=EMPTY)
     return article_from_text(text, url_id(final_url), source=url, meta=meta)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..document import Article
-from ..errors import InputError
+from ..errors import InputError, BINARY, EMPTY
 from .text import DEFAULT_MAX_BYTES, article_id, read_bytes
 
 _WS = re.compile(r"[ \t\u00a0\u200b]+")
@@ -52,7 +52,9 @@ def decode_html(data: bytes, source: str, charset: str | None = None) -> str:
     from .text import decode
 
     if not data.strip():
-        raise InputError(source, "empty input")
+        raise InputError(source, "empty input", kind=EMPTY)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return decode(data, source)  # a UTF-16/32 byte-order mark says more than any declaration
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     declared = charset
@@ -66,7 +68,7 @@ def decode_html(data: bytes, source: str, charset: str | None = None) -> str:
             pass
         else:
             if "\x00" in text[:8192]:
-                raise InputError(source, "looks binary (NUL bytes), not a web page")
+                raise InputError(source, "looks binary (NUL bytes), not a web page", kind=BINARY)
             return text
     return decode(data, source)
 
@@ -145,7 +147,7 @@ def article_from_html(data: bytes | str, id: str, source: str, url: str | None =
     """One Article from a page: title, blank line, one paragraph per line."""
     html = data if isinstance(data, str) else decode_html(data, source, charset)
     if not html.strip():
-        raise InputError(source, "empty input")
+        raise InputError(source, "empty input", kind=EMPTY)
     title, paragraphs, meta = extract(html, url)
     if paragraphs and title and paragraphs[0] == title:
         paragraphs = paragraphs[1:]  # the <h1> repeats the title

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..document import Article
-from ..errors import InputError
+from ..errors import InputError, BINARY, EMPTY, TOO_LARGE
 from .text import DEFAULT_MAX_BYTES
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -79,11 +79,11 @@ def article_from_record(rec: Mapping[str, Any], cols: dict[str, str | None], whe
     body = _str(rec[cols["text"]])
     if len(body) > max_bytes:
         raise InputError(where, f"text too large ({len(body):,} characters; the limit is {max_bytes:,}, "
-                                "see --max-bytes)")
+                                "see --max-bytes)", kind=TOO_LARGE)
     if not body.strip():
-        raise InputError(where, "empty text")
+        raise InputError(where, "empty text", kind=EMPTY)
     if "\x00" in body:
-        raise InputError(where, "text holds NUL characters (binary?)")
+        raise InputError(where, "text holds NUL characters (binary?)", kind=BINARY)
     title = _str(rec.get(cols["title"])).strip() if cols["title"] else ""
     title = " ".join(title.split())  # a title is one line: line 1 of the article
     body = body.replace("\r\n", "\n").replace("\r", "\n")
@@ -144,7 +144,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
             where = f"{path}:{number}"
             if len(line) > limit and not line.endswith(b"\n"):
                 _too_long_line(f)
-                yield InputError(where, f"line too long (over {limit:,} bytes, see --max-bytes)")
+                yield InputError(where, f"line too long (over {limit:,} bytes, see --max-bytes)", kind=TOO_LARGE)
                 continue
             if not line.strip():
                 continue
@@ -163,7 +163,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
             except InputError as e:
                 yield e
         if not seen:
-            yield InputError(str(path), "empty input (no JSON lines)")
+            yield InputError(str(path), "empty input (no JSON lines)", kind=EMPTY)
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
@@ -203,7 +203,7 @@ def iter_csv(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         sample = f.read(65536)
         f.seek(0)
         if not sample.strip():
-            yield InputError(str(path), "empty input")
+            yield InputError(str(path), "empty input", kind=EMPTY)
             return
         try:
             dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")

@@ -8,11 +8,13 @@ error naming the input.
 
 from __future__ import annotations
 
+import codecs
 import re
+import stat
 from pathlib import Path
 
 from ..document import Article
-from ..errors import InputError
+from ..errors import BINARY, EMPTY, TOO_LARGE, UNREADABLE, InputError
 
 DEFAULT_MAX_BYTES = 5_000_000
 _ARTICLE_ID = re.compile(r"^article(\w+?)(?:\.txt)?$")
@@ -24,14 +26,46 @@ def article_id(path: Path) -> str:
     return m.group(1) if m else path.stem
 
 
+# byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+
+
+def safe_text(text: str) -> str:
+    """``text`` with NULs and lone surrogates replaced by U+FFFD, one character for one.
+
+    Why: neither can be stored (PostgreSQL refuses NUL, UTF-8 cannot encode a
+    lone surrogate) and the tokenizer rejects surrogates; replacing them one
+    for one keeps every offset into the text valid.
+    """
+    return _UNSAFE.sub("\ufffd", text) if _UNSAFE.search(text) else text
+
+
+def check_text(text: str, source: str) -> str:
+    """The text made safe (``safe_text``), refusing empty or control-character-only text."""
+    if not text.strip():
+        raise InputError(source, "empty input", kind=EMPTY)
+    head = text[:8192]
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(head) // 50) or not any(ch.isprintable() and not ch.isspace() for ch in head):
+        raise InputError(source, "looks binary (control characters), not a text article", kind=BINARY)
+    return safe_text(text)
+
+
 def decode(data: bytes, source: str) -> str:
-    """Bytes to text, refusing what is not text."""
+    """Bytes to text, refusing what is not text; a byte-order mark names the encoding."""
     if not data.strip():
-        raise InputError(source, "empty input")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\x00" in data[:8192] and not (data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")):
-        raise InputError(source, "looks binary (NUL bytes), not a text article")
+        raise InputError(source, "empty input", kind=EMPTY)
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return check_text(data[len(bom):].decode(encoding), source)
+            except UnicodeDecodeError:
+                raise InputError(source, f"not valid {encoding.upper()} despite its byte-order mark",
+                                 kind=BINARY) from None
+    if b"\x00" in data[:8192]:
+        raise InputError(source, "looks binary (NUL bytes), not a text article", kind=BINARY)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -39,14 +73,9 @@ def decode(data: bytes, source: str) -> str:
 
         best = from_bytes(data).best()
         if best is None:
-            raise InputError(source, "not UTF-8 and no text encoding could be detected") from None
+            raise InputError(source, "not UTF-8 and no text encoding could be detected", kind=BINARY) from None
         text = _prefer_cp1252(data, str(best))
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > max(8, len(text[:8192]) // 50):
-        raise InputError(source, "looks binary (control characters), not a text article")
-    if not text.strip():
-        raise InputError(source, "empty input")
-    return text
+    return check_text(text, source)
 
 
 # languages normally written in Windows-1252 / Latin-1
@@ -72,17 +101,23 @@ def _prefer_cp1252(data: bytes, guess: str) -> str:
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes, never more than ``max_bytes`` read (pipes and devices report no size to check first)."""
     source = str(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if st.st_size > max_bytes:
+            raise InputError(source, f"too large ({st.st_size:,} bytes; the limit is {max_bytes:,}, "
+                                     "see --max-bytes)", kind=TOO_LARGE)
+        if stat.S_ISREG(st.st_mode):
+            data = path.read_bytes()
+        else:  # a pipe or a device: its size says nothing, so read one byte past the limit at most
+            with path.open("rb") as f:
+                data = f.read(max_bytes + 1)
     except OSError as e:
-        raise InputError(source, f"cannot read ({e.strerror or e})") from None
-    if size > max_bytes:
-        raise InputError(source, f"too large ({size:,} bytes; the limit is {max_bytes:,}, see --max-bytes)")
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InputError(source, f"cannot read ({e.strerror or e})") from None
+        raise InputError(source, f"cannot read ({e.strerror or e})", kind=UNREADABLE) from None
+    if len(data) > max_bytes:
+        raise InputError(source, f"too large (over {max_bytes:,} bytes, see --max-bytes)", kind=TOO_LARGE)
+    return data
 
 
 def article_from_text(text: str, id: str, source: str = "", title: str | None = None,

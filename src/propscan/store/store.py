@@ -9,6 +9,7 @@ and a rerun skips everything already stored.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -18,7 +19,9 @@ from typing import Any, Iterable, Sequence
 import sqlalchemy as sa
 
 from ..document import Analysis, Article
-from ..errors import InputError, PropscanError
+from .. import errors
+from ..errors import InputError, PropscanError, StoreError
+from ..readers.text import safe_text
 from ..taxonomy import normalise
 from . import facts
 from .schema import articles, feedback, frames, metadata, migrate, techniques
@@ -58,8 +61,54 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the web app) do not block an ingest
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    # how long a write waits for another process's lock before "database is locked"
+    cur.execute(f"PRAGMA busy_timeout={int(os.environ.get('PROPSCAN_DB_BUSY_TIMEOUT_MS') or 30000)}")
     cur.close()
+
+
+# words of SQLite's and PostgreSQL's messages -> the kind of fault (first match wins)
+_FAULTS = (
+    (("disk is full", "no space left", "could not extend file", "disk full"), errors.STORE_FULL),
+    (("readonly database", "read-only", "read only"), errors.STORE_READ_ONLY),
+    (("database is locked", "lock timeout", "deadlock", "could not obtain lock"), errors.STORE_LOCKED),
+)
+
+
+def store_error(url: str, e: BaseException) -> StoreError:
+    """A database failure as a one-line error naming the store, with its kind (full, locked, read-only, gone)."""
+    orig = getattr(e, "orig", None) or e
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+    low = first.lower()
+    kind = next((k for words, k in _FAULTS if any(w in low for w in words)), errors.STORE_UNAVAILABLE)
+    what = {errors.STORE_FULL: "the database is full", errors.STORE_READ_ONLY: "the database is read-only",
+            errors.STORE_LOCKED: "the database is locked by another process",
+            errors.STORE_UNAVAILABLE: "the database failed"}[kind]
+    return StoreError(f"--db {url}: {what} ({first}); nothing committed was lost", kind)
+
+
+def _translating(method: Any) -> Any:
+    """``method`` with SQLAlchemy errors raised as ``StoreError`` (no traceback with SQL and article text)."""
+    @functools.wraps(method)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.SQLAlchemyError as e:
+            raise store_error(self._safe_url(), e) from None
+    return wrapper
+
+
+# ids are INTEGER columns (32-bit on PostgreSQL): a larger number names nothing stored
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 2**62
+
+
+def valid_id(value: Any) -> int | None:
+    """``value`` as a row id, or None when no row can have it (an id from a URL may be any integer)."""
+    try:
+        i = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return i if 0 < i <= MAX_ID else None
 
 
 def _iso(d: Any) -> str | None:
@@ -92,9 +141,8 @@ class Store:
             try:
                 metadata.create_all(self.engine)
                 migrate(self.engine)
-            except sa.exc.OperationalError as e:
-                raise PropscanError(f"--db {self._safe_url()}: cannot open the database "
-                                    f"({str(e.orig).strip().splitlines()[0]})") from None
+            except sa.exc.SQLAlchemyError as e:
+                raise store_error(self._safe_url(), e) from None
 
     def _safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
@@ -187,7 +235,7 @@ class Store:
                 meta.pop("date")
         if "url" in new and new["url"]:
             meta["url"] = new["url"]
-        new = dict(new, analysis=json.dumps(d, ensure_ascii=False))
+        new = dict(new, analysis=safe_text(json.dumps(d, ensure_ascii=False)))
         conn.execute(articles.update().where(articles.c.id == pk).values(**new))
         if ("date" in new or "title" in new) and old["story_id"] is not None:
             from ..corpus.stories import refresh_story, regroup
@@ -204,9 +252,9 @@ class Store:
         outlet, outlet_source = facts.attribution(art)
         return {
             "content_hash": facts.content_hash(art),
-            "title": art.title or "",
-            "url": facts.url_of(art),
-            "outlet": outlet,
+            "title": safe_text(art.title or ""),
+            "url": safe_text(facts.url_of(art) or "") or None,
+            "outlet": safe_text(outlet),
             "outlet_source": outlet_source,
             "date": date,
             "month": date.strftime("%Y-%m") if date else None,
@@ -233,18 +281,19 @@ class Store:
         art = a.article
         return {
             **Store._meta_row(art),
-            "article_id": art.id[:512],
-            "source": art.source or "",
-            "language": (art.language or "")[:16],
+            "article_id": safe_text(art.id[:512]),
+            "source": safe_text(art.source or ""),
+            "language": safe_text((art.language or "")[:16]),
             "genre": facts.top_genre(a)[:32],
             "n_chars": len(art.text),
             "n_words": facts.n_words(art.text),
-            "body": facts.search_text(art.text),
+            "body": safe_text(facts.search_text(art.text)),
             "n_spans": len(a.spans),
             "n_paragraphs": len(a.paragraphs),
             "n_flagged_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
             "score": facts.score_of(a),
-            "analysis": json.dumps(a.to_dict(), ensure_ascii=False),
+            # NUL is escaped by json; a lone surrogate is not, and no database can take it
+            "analysis": safe_text(json.dumps(a.to_dict(), ensure_ascii=False)),
             "added_at": now,
             "dedup_done": False,
             "repeat": False,
@@ -273,6 +322,8 @@ class Store:
 
     # -- reading -----------------------------------------------------------
     def get(self, id: int) -> Analysis | None:
+        if valid_id(id) is None:
+            return None
         with self.engine.connect() as conn:
             raw = conn.execute(sa.select(articles.c.analysis).where(articles.c.id == int(id))).scalar()
         return Analysis.from_dict(json.loads(raw)) if raw is not None else None
@@ -280,6 +331,8 @@ class Store:
     def info(self, id: int) -> dict[str, Any] | None:
         """The indexed columns of one article, with its corpus links (duplicate of, story)."""
         cols = [c for c in articles.c if c.name not in ("analysis", "content_hash", "body")]
+        if valid_id(id) is None:
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*cols).where(articles.c.id == int(id))).mappings().first()
         if row is None:
@@ -327,7 +380,8 @@ class Store:
         if language:
             cond.append(articles.c.language == language)
         if story is not None:
-            cond.append(articles.c.story_id == int(story))
+            sid = valid_id(story)
+            cond.append(articles.c.story_id == sid if sid is not None else sa.false())
         if q:
             cond.extend(query_terms(q))
         where = sa.and_(sa.true(), *cond)
@@ -337,7 +391,8 @@ class Store:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(articles).where(where)).scalar_one())
             rows = conn.execute(sa.select(*cols).where(where)
                                 .order_by(articles.c.date.desc().nullslast(), articles.c.id.desc())
-                                .offset(max(0, int(offset))).limit(max(0, min(int(limit), 1000)))).mappings().all()
+                                .offset(min(max(0, int(offset)), MAX_OFFSET))
+                                .limit(max(0, min(int(limit), 1000)))).mappings().all()
         out = []
         for r in rows:
             d = dict(r)
@@ -392,7 +447,7 @@ class Store:
         """One story's articles grouped by outlet, with profiles per 1,000 words, differences and a timeline."""
         from ..corpus.stories import story_view
 
-        return story_view(self, story_id)
+        return story_view(self, story_id) if valid_id(story_id) is not None else None
 
     def shared_passages(self, story_id: int, threshold: float | None = None) -> list[dict[str, Any]]:
         """Claims several outlets of a story make, with offsets into each article (sentence encoder)."""
@@ -419,12 +474,12 @@ class Store:
         returns ``info(id)``, or None when there is no such article."""
         new: dict[str, Any] = {}
         if outlet is not None:
-            outlet = " ".join(str(outlet).split())
+            outlet = safe_text(" ".join(str(outlet).split()))
             if not outlet:
                 raise InputError("outlet", "an outlet cannot be empty (use \"unknown\")")
             new.update(outlet=outlet[:255], outlet_source="edited")
         if title is not None:
-            title = " ".join(str(title).split())
+            title = safe_text(" ".join(str(title).split()))
             if not title:
                 raise InputError("title", "a title cannot be empty")
             new["title"] = title
@@ -486,7 +541,7 @@ class Store:
         """Near-duplicates of one article, most similar first."""
         from ..corpus.dedup import duplicates_of
 
-        return duplicates_of(self, id)
+        return duplicates_of(self, id) if valid_id(id) is not None else []
 
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,
@@ -504,10 +559,12 @@ class Store:
                     raise InputError(label, f"unknown technique {name!r}") from None
             names.append(name or None)
         start, end = int(start), int(end)
+        if valid_id(article_id) is None:
+            raise InputError("article_id", f"no stored article {article_id}", kind=errors.NOT_FOUND)
         with self.engine.begin() as conn:
             n_chars = conn.execute(sa.select(articles.c.n_chars).where(articles.c.id == int(article_id))).scalar()
             if n_chars is None:
-                raise InputError("article_id", f"no stored article {article_id}")
+                raise InputError("article_id", f"no stored article {article_id}", kind=errors.NOT_FOUND)
             if not 0 <= start <= end <= n_chars:
                 raise InputError("span", f"{start}-{end} is outside the article (0-{n_chars})")
             return int(conn.execute(feedback.insert().values(
@@ -571,4 +628,9 @@ def query_terms(q: str) -> list[Any]:
     return cond
 
 
-__all__ = ["Store", "query_terms", "resolve_url"]
+# every public method of the Store (those added later too) reports database faults in one line
+for _name, _method in list(vars(Store).items()):
+    if callable(_method) and not _name.startswith("_") and not isinstance(_method, (staticmethod, classmethod)):
+        setattr(Store, _name, _translating(_method))
+
+__all__ = ["Store", "query_terms", "resolve_url", "store_error"]

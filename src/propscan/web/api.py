@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from ..readers.text import safe_text
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .app import ApiError
@@ -129,8 +130,12 @@ async def _prepare_from_request(request: Request) -> Any:
             raw = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError(400, "body is not valid JSON") from None
+        except RecursionError:
+            raise ApiError(400, "body nested too deeply") from None
         if not isinstance(raw, dict):
             raise ApiError(422, 'body must be a JSON object like {"text": "..."}')
+        # a "\udXXX" escape gives a lone surrogate, which neither validation nor the store can take
+        raw = {k: safe_text(v) if isinstance(v, str) else v for k, v in raw.items()}
         try:
             data = AnalyzeIn.model_validate(raw)
         except ValidationError as e:
@@ -190,8 +195,9 @@ def _upload_kind(upload: UploadFile) -> str:
              summary="Analyse an article (JSON text, html or a link, a file upload, or an HTML/text body) and store it",
              response_model=None,
              responses={**ok(AnalysisOut, "the analysis, stored"),
-                        **errors(400, 401, 413, 415, 422, 501, 503, e400="empty, unreadable or unfetchable input",
-                                 e503="analysis queue full or models unavailable")})
+                        **errors(400, 401, 413, 415, 422, 501, 503, 507, e400="empty, unreadable or unfetchable input",
+                                 e503="analysis queue full (by count or bytes), models unavailable, or the store "
+                                      "unavailable (read-only, locked, gone)")})
 async def analyze(request: Request, taxonomy: Taxonomy = "2023",
                   min_confidence: float | None = Query(
                       None, ge=0.01, le=1.0,
@@ -253,7 +259,7 @@ async def article(request: Request, article_id: int, taxonomy: Taxonomy = "2023"
 
 @router.patch("/articles/{article_id}", dependencies=[Depends(require_token)], response_model=None,
               summary="Correct an article's outlet, date or title (fields left out stay as they are)",
-              responses={**ok(ArticleInfo, "the article's facts after the change"), **errors(400, 401, 404, 422, 501)})
+              responses={**ok(ArticleInfo, "the article's facts after the change"), **errors(400, 401, 404, 422, 501, 503, 507)})
 async def edit_article(request: Request, article_id: int, body: ArticlePatch) -> dict[str, Any]:
     return await update_article(request, article_id, body.model_dump(exclude_unset=True))
 
@@ -270,7 +276,7 @@ async def update_article(request: Request, article_id: int, fields: dict[str, An
 
 @router.delete("/articles/{article_id}", dependencies=[Depends(require_token)], status_code=204,
                response_model=None, summary="Delete an article and the feedback on it",
-               responses={204: {"description": "deleted"}, **errors(401, 404, 422, 501)})
+               responses={204: {"description": "deleted"}, **errors(401, 404, 422, 501, 503, 507)})
 async def delete_article(request: Request, article_id: int) -> Response:
     await remove_article(request, article_id)
     return Response(status_code=204)
@@ -357,7 +363,7 @@ async def outlet(request: Request, name: str) -> dict[str, Any]:
 @router.post("/feedback", dependencies=[Depends(require_token)], status_code=201, response_model=None,
              summary="Correct the model: mark a span wrong, relabel it, or add a missed span",
              responses={**ok(FeedbackOut, "the correction, recorded", 201),
-                        **errors(401, 404, 422, e404="no such article", e422="invalid correction")})
+                        **errors(401, 404, 422, 503, 507, e404="no such article", e422="invalid correction")})
 async def feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     return await record_feedback(request, body.article_id, body.action, body.start, body.end, body.technique,
                                  body.new_technique, body.note, annotator=body.annotator)

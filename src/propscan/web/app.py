@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -21,8 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..detect.calibration import undetected_techniques
-from ..errors import ModelError, PropscanError
-from .runner import AnalysisRunner, Busy
+from ..errors import STATUS, ModelError, PropscanError
+from .runner import AnalysisRunner, Busy, ClientGone
 from .security import BODY_SLACK, SecurityMiddleware
 from .settings import Settings
 
@@ -82,7 +83,8 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
         return store_and_link(store, analyses)
 
     runner = AnalysisRunner(analyzer_factory, workers=settings.workers, batch_size=settings.batch_size,
-                            max_pending=settings.max_pending, finish=store_batch)
+                            max_pending=settings.max_pending, max_pending_bytes=settings.max_pending_bytes,
+                            finish=store_batch)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +110,8 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     templates.env.globals["undetected"] = undetected_techniques()
     app.state.templates = templates
 
-    app.add_middleware(SecurityMiddleware, max_body=settings.max_upload_bytes + BODY_SLACK)
+    app.add_middleware(SecurityMiddleware, max_body=settings.max_upload_bytes + BODY_SLACK,
+                       allowed_hosts=settings.allowed_hosts)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(ApiError)
@@ -125,7 +128,24 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
 
     @app.exception_handler(PropscanError)
     async def _user_error(request: Request, exc: PropscanError) -> Response:
-        return error_response(request, 400, str(exc))
+        # the kind says the status (a read-only or vanished store is 503, a full one 507)
+        return error_response(request, STATUS.get(exc.kind, 400), str(exc))
+
+    @app.exception_handler(sa.exc.SQLAlchemyError)
+    async def _store_error(request: Request, exc: sa.exc.SQLAlchemyError) -> Response:
+        from ..store.store import store_error
+
+        # a corpus query outside the Store's own methods
+        err = store_error(getattr(store, "_safe_url", lambda: "the store")(), exc)
+        return error_response(request, STATUS.get(err.kind, 503), str(err))
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> Response:
+        return error_response(request, 400, "body nested too deeply")
+
+    @app.exception_handler(ClientGone)
+    async def _gone(request: Request, exc: ClientGone) -> Response:
+        return error_response(request, 499, "client closed the request; its analysis was cancelled")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -12,8 +12,8 @@ import hashlib
 from typing import Any
 
 from ..document import Article
-from ..errors import InputError
-from ..readers.text import article_from_text, decode
+from ..errors import BINARY, EMPTY, InputError
+from ..readers.text import article_from_text, check_text, decode
 from .settings import UPLOAD_SUFFIXES
 
 TEXT_TYPES = ("text/plain",)
@@ -74,15 +74,14 @@ def decode_upload(data: bytes, source: str) -> str:
     try:
         return decode(data, source)
     except InputError as e:
-        if "binary" in e.problem:
+        if e.kind == BINARY:
             raise UnsupportedInput(str(e)) from None
         raise
 
 
 def from_text(text: str, title: str | None = None, source: str = "", meta: dict | None = None,
               clean: bool = True) -> Article:
-    if not text.strip():
-        raise InputError(source or "<text>", "empty input")
+    text = check_text(text, source or "<text>")  # empty or control characters only: refused
     art = article_from_text(text, web_id(text), source=source or "<web>", title=title or None, meta=meta)
     return _clean(art) if clean else art
 
@@ -95,7 +94,7 @@ def from_html(html: str | bytes, title: str | None = None, source: str = "", met
     metadata the user gave (outlet, date, ...) wins over what the page says.
     """
     if not (html.strip() if isinstance(html, str) else html.strip()):
-        raise InputError(source or "<html>", "empty input")
+        raise InputError(source or "<html>", "empty input", kind=EMPTY)
     try:
         from ..readers import html as html_reader
     except ImportError:

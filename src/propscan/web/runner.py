@@ -4,8 +4,11 @@ Analysis is CPU-bound (ONNX inference, HTML extraction, cleanup). Running it
 on the event loop would freeze every other request, and one thread per request
 would thrash two cores. Instead each request queues a job; a few worker
 threads take up to ``batch_size`` jobs at a time, so concurrent requests share
-ONNX batches. A full queue is refused at once (503) rather than growing without
-bound.
+ONNX batches. A full queue (by count, or by the bytes of the requests waiting)
+is refused at once (503) rather than growing without bound; a job whose client
+has gone is cancelled before it runs. Small requests go before large ones
+(each class in arrival order), so a short article is not stuck behind a row of
+maximum-size uploads.
 A ``finish`` callback runs on each finished batch in the same thread (the app
 stores the batch there, in one transaction), so database writes neither pile
 up in a thread pool nor hold the event loop.
@@ -14,23 +17,35 @@ up in a thread pool nor hold the event loop.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from ..document import Analysis, Article
 
 Prepare = Callable[[], Article]
+Job = tuple[Prepare, Future, int]  # the builder, the result, the request's size in bytes
+# how often a waiting request checks that its client is still there
+DISCONNECT_POLL_S = 0.5
+# requests up to this size are analysed before larger ones
+SMALL_BYTES = 256 * 1024
+_STOP = 2  # the class of the stop signal: after every job
 
 
 class Busy(Exception):
-    """Too many analyses are already waiting."""
+    """Too many analyses (or too many bytes of them) are already waiting."""
+
+
+class ClientGone(Exception):
+    """The client disconnected before its analysis ran; the job was cancelled."""
 
 
 class AnalysisRunner:
     def __init__(self, analyzer_factory: Callable[[], Any], workers: int = 1, batch_size: int = 8,
-                 max_pending: int = 1000, finish: Callable[[list[Analysis]], list[Any]] | None = None) -> None:
+                 max_pending: int = 1000, finish: Callable[[list[Analysis]], list[Any]] | None = None,
+                 max_pending_bytes: int = 0, batch_bytes: int = 1_000_000) -> None:
         self._factory = analyzer_factory
         self._finish = finish
         self._analyzer: Any = None
@@ -38,8 +53,13 @@ class AnalysisRunner:
         self.workers = max(1, workers)
         self.batch_size = max(1, batch_size)
         self.max_pending = max(1, max_pending)
-        self._jobs: queue.Queue[tuple[Prepare, Future] | None] = queue.Queue()
+        self.max_pending_bytes = max(0, max_pending_bytes)  # 0: no limit by size
+        self.batch_bytes = max(1, batch_bytes)  # a batch takes jobs up to this many request bytes (at least one)
+        # (class, arrival, job): small jobs (class 0) first, then large ones (1), then the stop signal
+        self._jobs: queue.PriorityQueue[tuple[int, int, Job | None]] = queue.PriorityQueue()
+        self._arrivals = itertools.count()
         self._pending = 0
+        self._pending_bytes = 0
         self._pending_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -52,22 +72,24 @@ class AnalysisRunner:
             t.start()
             self._threads.append(t)
 
-    def stop(self) -> None:
-        """Refuse what is still queued, let the batches in flight finish, end the workers."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Refuse what is still queued, give the batches in flight ``timeout`` seconds, end the workers.
+
+        Workers are daemon threads: one still analysing after the wait ends with the process.
+        """
         while True:
             try:
-                job = self._jobs.get_nowait()
+                job = self._jobs.get_nowait()[2]
             except queue.Empty:
                 break
             if job is not None:
-                with self._pending_lock:
-                    self._pending -= 1
+                self._done([job])
                 if job[1].set_running_or_notify_cancel():
                     job[1].set_exception(Busy("server shutting down"))
         for _ in self._threads:
-            self._jobs.put(None)
+            self._put(_STOP, None)
         for t in self._threads:
-            t.join(timeout=30)
+            t.join(timeout=timeout)
         self._threads = []
 
     def analyzer(self) -> Any:
@@ -95,38 +117,68 @@ class AnalysisRunner:
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending_bytes
+
     # -- submitting -----------------------------------------------------------
-    def submit(self, prepare: Prepare) -> Future:
-        """Queue one job; ``prepare`` builds the Article in the worker (it may raise)."""
+    def submit(self, prepare: Prepare, size: int = 0) -> Future:
+        """Queue one job of ``size`` bytes; ``prepare`` builds the Article in the worker (it may raise)."""
+        size = max(0, int(size))
         with self._pending_lock:
             if self._pending >= self.max_pending:
                 raise Busy(f"{self._pending} analyses already waiting")
+            if self.max_pending_bytes and self._pending and self._pending_bytes + size > self.max_pending_bytes:
+                raise Busy(f"{self._pending_bytes:,} bytes of articles already waiting")
             self._pending += 1
+            self._pending_bytes += size
         self.start()
         fut: Future = Future()
-        self._jobs.put((prepare, fut))
+        self._put(0 if size <= SMALL_BYTES else 1, (prepare, fut, size))
         return fut
 
-    async def analyze(self, prepare: Prepare) -> Any:
-        """The analysis, or what ``finish`` made of it."""
-        return await asyncio.wrap_future(self.submit(prepare))
+    def _put(self, klass: int, job: Job | None) -> None:
+        self._jobs.put((klass, next(self._arrivals), job))
+
+    async def analyze(self, prepare: Prepare, size: int = 0,
+                      disconnected: Callable[[], Awaitable[bool]] | None = None) -> Any:
+        """The analysis, or what ``finish`` made of it; cancelled (``ClientGone``) when ``disconnected()`` says so."""
+        job = self.submit(prepare, size)
+        waiting = asyncio.wrap_future(job)
+        if disconnected is None:
+            return await waiting
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=DISCONNECT_POLL_S)
+            if done:
+                return waiting.result()
+            if await disconnected():
+                job.cancel()  # now, not on the loop's next turn: a job not started yet is dropped
+                waiting.cancel()  # one already running finishes unread
+                raise ClientGone("client disconnected")
 
     # -- the worker -----------------------------------------------------------
-    def _take_batch(self) -> list[tuple[Prepare, Future]] | None:
-        first = self._jobs.get()
+    def _take_batch(self) -> list[Job] | None:
+        first = self._jobs.get()[2]
         if first is None:
             return None
         batch = [first]
-        while len(batch) < self.batch_size:
+        size = first[2]
+        while len(batch) < self.batch_size and size < self.batch_bytes:
             try:
-                nxt = self._jobs.get_nowait()
+                nxt = self._jobs.get_nowait()[2]
             except queue.Empty:
                 break
             if nxt is None:  # keep the stop signal for the next round
-                self._jobs.put(None)
+                self._put(_STOP, None)
                 break
             batch.append(nxt)
+            size += nxt[2]
         return batch
+
+    def _done(self, jobs: list[Job]) -> None:
+        with self._pending_lock:
+            self._pending -= len(jobs)
+            self._pending_bytes -= sum(j[2] for j in jobs)
 
     def _work(self) -> None:
         while True:
@@ -136,12 +188,11 @@ class AnalysisRunner:
             try:
                 self._run(batch)
             finally:
-                with self._pending_lock:
-                    self._pending -= len(batch)
+                self._done(batch)
 
-    def _run(self, batch: list[tuple[Prepare, Future]]) -> None:
+    def _run(self, batch: list[Job]) -> None:
         ready: list[tuple[Article, Future]] = []
-        for prepare, fut in batch:
+        for prepare, fut, _ in batch:
             if not fut.set_running_or_notify_cancel():
                 continue
             try:
@@ -170,12 +221,21 @@ class AnalysisRunner:
                 fut.set_result(res)
             return
         try:
-            finished = list(self._finish([res for _, res in done]))
-            if len(finished) != len(done):
-                raise RuntimeError(f"finish returned {len(finished)} results for {len(done)} analyses")
-        except BaseException as e:  # noqa: BLE001
-            for fut, _ in done:
-                fut.set_exception(e)
+            finished = self._finish_all([res for _, res in done])
+        except BaseException:  # noqa: BLE001
+            # one analysis the store refuses must not fail its neighbours: finish them one by one
+            for fut, res in done:
+                try:
+                    fut.set_result(self._finish_all([res])[0])
+                except BaseException as e:  # noqa: BLE001
+                    fut.set_exception(e)
             return
         for (fut, _), out in zip(done, finished):
             fut.set_result(out)
+
+    def _finish_all(self, analyses: list[Analysis]) -> list[Any]:
+        assert self._finish is not None
+        finished = list(self._finish(analyses))
+        if len(finished) != len(analyses):
+            raise RuntimeError(f"finish returned {len(finished)} results for {len(analyses)} analyses")
+        return finished

@@ -268,7 +268,8 @@ def errors(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
     """``responses=`` entries for error codes, each with the error schema and a description."""
     default = {400: "bad input", 401: "missing or wrong API token", 404: "not found", 413: "too large",
                415: "unsupported content type", 422: "invalid fields", 501: "not supported by this store or server",
-               503: "server busy"}
+               503: "server busy, or the store unavailable (read-only, locked, gone)",
+               507: "the store's disk is full"}
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         out[code] = {"model": ErrorOut, "description": described.get(f"e{code}", default.get(code, "error"))}

@@ -1,16 +1,19 @@
-"""Security at the edge of the app: headers, body size, same-origin writes, CSRF and the API token.
+"""Security at the edge of the app: headers, Host, body size, same-origin writes, CSRF and the API token.
 
-One ASGI middleware applies what holds for every request (headers, the body
-size limit, refusing cross-site writes by their Origin); the CSRF token and
-the API token are checked by the routes that write.
+One ASGI middleware applies what holds for every request (headers, also on
+500s; the Host header against the hosts served; the body size limit; refusing
+cross-site writes by their Origin; redirects that never name a Host); the CSRF
+token and the API token are checked by the routes that write.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
 
 from fastapi import Request
 
@@ -53,12 +56,38 @@ def _error_body(status: int, message: str) -> bytes:
     return json.dumps({"error": {"status": status, "message": message}}).encode()
 
 
-class SecurityMiddleware:
-    """Security headers on every response; too-large bodies and cross-site writes refused early."""
+REDIRECTS = {301, 302, 303, 307, 308}
+log = logging.getLogger("propscan.web")
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+
+def host_name(host_header: str) -> str:
+    """The name or address in a Host header, lower-case, without port or IPv6 brackets."""
+    h = host_header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def relative_location(location: bytes) -> bytes:
+    """An absolute redirect target cut to its path and query.
+
+    Why: Starlette builds the trailing-slash redirect from the Host header;
+    a relative Location sends the browser to the same site whatever Host said.
+    """
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.scheme and not parts.netloc:
+        return location
+    rel = "/" + (parts.path or "/").lstrip("/") + (f"?{parts.query}" if parts.query else "")
+    return (rel + (f"#{parts.fragment}" if parts.fragment else "")).encode("latin-1")
+
+
+class SecurityMiddleware:
+    """Security headers on every response; unknown hosts, too-large bodies and cross-site writes refused early."""
+
+    def __init__(self, app: ASGIApp, max_body: int, allowed_hosts: Iterable[str] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.allowed_hosts = None if allowed_hosts is None else {host_name(h) for h in allowed_hosts}
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -71,9 +100,12 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                names = {k.lower() for k, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                if message.get("status") in REDIRECTS:
+                    headers = [(k, relative_location(v) if k.lower() == b"location" else v) for k, v in headers]
+                names = {k.lower() for k, _ in headers}
                 message = dict(message)
-                message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in names]
+                message["headers"] = headers + [h for h in HEADERS if h[0] not in names]
             await send(message)
 
         async def reply(status: int, message: str) -> None:
@@ -82,6 +114,10 @@ class SecurityMiddleware:
             await send_with_headers({"type": "http.response.body", "body": _error_body(status, message)})
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if self.allowed_hosts is not None and "*" not in self.allowed_hosts \
+                and host_name(headers.get("host", "")) not in self.allowed_hosts:
+            await reply(400, "unknown Host header (this server answers only its own names; see --allowed-host)")
+            return
         if scope.get("method", "GET") in UNSAFE_METHODS:
             if not same_origin(headers, scope):
                 await reply(403, "cross-origin request refused (Origin does not match this site)")
@@ -107,6 +143,10 @@ class SecurityMiddleware:
         except BodyTooLarge:
             if not started:
                 await reply(413, f"request body too large (over {self.max_body:,} bytes)")
+        except Exception:  # a bug: logged once, answered with the security headers too
+            log.exception("error while answering %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await reply(500, "internal error (logged on the server)")
 
 
 def same_origin(headers: dict[str, str], scope: dict) -> bool:

@@ -13,7 +13,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..document import Analysis, Article
-from ..errors import InputError
+from ..errors import STATUS, InputError
 from ..taxonomy import TECHNIQUES, normalise
 from .app import ApiError
 from .inputs import UnsupportedInput
@@ -37,15 +37,18 @@ def runner_of(request: Request) -> AnalysisRunner:
 async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analysis]:
     """Analyse the article ``prepare()`` builds, store it (in the worker), return (id, analysis).
 
-    Input problems become 400 (bad input) or 415 (unsupported type).
+    The job counts the request's body size against the queue's byte limit and
+    is dropped if the client disconnects while it waits. Input problems get
+    the status of their kind (``errors.STATUS``: 400, 413, 415).
     """
+    length = request.headers.get("content-length", "")
+    size = int(length) if length.isdigit() else 0
     try:
-        article_id, analysis = await runner_of(request).analyze(prepare)
+        article_id, analysis = await runner_of(request).analyze(prepare, size, request.is_disconnected)
     except UnsupportedInput as e:
         raise ApiError(415, str(e)) from None
     except InputError as e:
-        status = 413 if "too large" in e.problem else 415 if "binary" in e.problem else 400
-        raise ApiError(status, str(e)) from None
+        raise ApiError(STATUS.get(e.kind, 400), str(e)) from None
     return int(article_id), analysis
 
 

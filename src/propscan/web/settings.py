@@ -13,10 +13,6 @@ def _env_token() -> str | None:
     return os.environ.get("PROPSCAN_API_TOKEN") or None
 
 
-def _env_fetch_private() -> bool:
-    return os.environ.get("PROPSCAN_FETCH_PRIVATE", "") in ("1", "true", "yes")
-
-
 @dataclass
 class Settings:
     # largest article accepted, in bytes (a file upload, a pasted text or an HTML body)
@@ -28,8 +24,26 @@ class Settings:
     batch_size: int = 8
     # requests waiting for analysis beyond this are refused with 503 instead of piling up
     max_pending: int = 1000
+    # ... and beyond this many bytes of waiting request bodies (20 maximum-size uploads must not take gigabytes)
+    max_pending_bytes: int = 50_000_000
+    # Host header values served (a name or address, port ignored); None serves any Host (an embedding app
+    # behind its own proxy). ``propscan serve`` sets the bind address and localhost: see ``default_hosts``
+    allowed_hosts: tuple[str, ...] | None = None
     # set the CSRF cookie ``Secure`` (behind HTTPS)
     secure_cookies: bool = False
     # a pasted link may point at loopback, private or link-local addresses (tests, an intranet);
-    # off by default so the server cannot be made to fetch from its own network
-    fetch_private: bool = field(default_factory=_env_fetch_private)
+    # off by default so the server cannot be made to fetch from its own network (``serve --fetch-private``)
+    fetch_private: bool = False
+
+
+def default_hosts(bind: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The hosts ``propscan serve`` answers by default: the bind address (unless a wildcard) and localhost.
+
+    Why: a page on another site can point its own DNS name at this machine
+    (DNS rebinding); checking Host makes such requests fail instead of being
+    treated as same-origin.
+    """
+    hosts = ["localhost", "127.0.0.1", "::1"]
+    if bind not in ("0.0.0.0", "::", ""):
+        hosts.append(bind)
+    return tuple(dict.fromkeys(h.strip().lower().strip("[]") for h in (*hosts, *extra) if h.strip()))
