@@ -158,3 +158,19 @@ def test_installed_package_file_validates() -> None:
     assert (f.H, f.NL, f.NH, f.FF, f.MAXP) == (384, 12, 12, 1536, 512)
     assert len(f.pieces) == 250002 and f.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
     assert len(f.tensors) == 5 + 16 * f.NL
+
+
+def test_int8_onnx_export_matches_torch(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    out = ec.convert(pack(tmp_path / "tiny.bin"), tmp_path / "e5")
+    onnx_path = ec.export_tagger_onnx(out, n_labels=3)
+    assert onnx_path.is_file() and not onnx_path.with_suffix(".fp32.onnx").exists()
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    ids = np.array([[0, 4, 5, 2, 1], [0, 6, 7, 8, 2]], dtype=np.int64)
+    mask = np.array([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], dtype=np.int64)
+    probs = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    assert probs.shape == (2, 5, 3) and ((probs > 0) & (probs < 1)).all()

@@ -473,6 +473,7 @@ def onnx_parity(module, onnx_path: Path, tokenizer: Path) -> float:
 
     tok = load_tokenizer(tokenizer)
     tok.enable_padding(pad_id=1, pad_token="<pad>")
+    tok.enable_truncation(max_length=module.inner.config.max_position_embeddings - 2)
     enc = tok.encode_batch(["Die Regierung hat gestern ein neues Gesetz beschlossen, sagte der Minister.",
                             "Это просто ложь."])
     ids = np.array([e.ids for e in enc], dtype=np.int64)
