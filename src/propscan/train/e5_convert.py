@@ -338,8 +338,10 @@ def reference_tokenizer_ids(package_dir: Path, tmp: Path):
     wrapper.write_text(f'#include "{src}"\nint ref_ids(e5_model *m, const char *t, int *o, int c)'
                        "{ return tok_content(&m->tok, t, o, c); }\n", encoding="utf-8")
     lib_path = tmp / "libref.so"
-    subprocess.run([cc, "-O2", "-shared", "-fPIC", f"-I{package_dir}", str(wrapper), "-o", str(lib_path), "-lm"],
-                   check=True, capture_output=True)
+    built = subprocess.run([cc, "-O2", "-shared", "-fPIC", f"-I{package_dir}", str(wrapper), "-o", str(lib_path),
+                            "-lm"], capture_output=True)
+    if built.returncode:
+        return None
     lib = ctypes.CDLL(str(lib_path))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -588,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
             raise FileNotFoundError(f"{model_file}: model file not found")
         if (args.check or args.onnx) and not args.data:
             raise ValueError("--check and --onnx need --data (the folder holding semeval2023-task3)")
+        if args.data and not (Path(args.data) / "semeval2023-task3").is_dir():
+            raise FileNotFoundError(f"{args.data}: no semeval2023-task3 folder in the data folder")
         out = Path(args.out)
         if not (out / "model.safetensors").is_file() or not (args.check or args.onnx):
             convert(model_file, out)
@@ -604,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
             report["pruning"] = pruning(out, args.data)
         if report and args.report:
             Path(args.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ImportError) as exc:
         print(f"e5_convert: {exc}", file=sys.stderr)
         return 2
     return 0
