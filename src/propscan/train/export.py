@@ -37,17 +37,25 @@ def export_onnx(checkpoint: str | Path, labels: Sequence[str], out_dir: str | Pa
             return torch.sigmoid(self.inner(input_ids, attention_mask))
 
     wrapped = WithSigmoid(model).eval()
+    target = onnx_int8(wrapped, out_dir / "tagger.onnx", quantize=quantize)
+    write_tokenizer(base_model_path() / "tokenizer.json", out_dir / "tokenizer.json")
+    return target
+
+
+def onnx_int8(module, target: Path, *, quantize: bool = True) -> Path:
+    """Export ``module(input_ids, attention_mask) -> probs`` (dynamic batch and length) at opset 17, int8 per channel."""
+    import torch
+
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
-    fp32 = out_dir / "tagger.fp32.onnx"
+    fp32 = target.with_suffix(".fp32.onnx")
     with torch.no_grad():
         torch.onnx.export(
-            wrapped, (ids, mask), str(fp32), dynamo=False, opset_version=17,
+            module, (ids, mask), str(fp32), dynamo=False, opset_version=17,
             input_names=["input_ids", "attention_mask"], output_names=["probs"],
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                           "probs": {0: "batch", 1: "seq"}},
         )
-    target = out_dir / "tagger.onnx"
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -55,7 +63,6 @@ def export_onnx(checkpoint: str | Path, labels: Sequence[str], out_dir: str | Pa
         fp32.unlink()
     else:
         fp32.replace(target)
-    write_tokenizer(base_model_path() / "tokenizer.json", out_dir / "tokenizer.json")
     return target
 
 
