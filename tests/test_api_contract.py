@@ -97,3 +97,14 @@ def test_the_schema_states_what_the_code_checks(client: Any) -> None:
     compare = doc["paths"]["/api/compare"]["get"]["parameters"][0]["schema"]
     assert (compare["minItems"], compare["maxItems"], compare["uniqueItems"]) == (2, 5, True)
     assert client.get("/api/compare", params=[("outlet", "a"), ("outlet", "a")]).status_code == 422
+
+
+def test_the_committed_schemathesis_config_is_the_contracts() -> None:
+    """`st run` at the repository root reads schemathesis.toml: it must say what the tests check."""
+    import tomllib
+
+    from conftest import ROOT
+
+    committed = tomllib.loads((ROOT / "schemathesis.toml").read_text(encoding="utf-8"))
+    bench = load_bench("api_contract")
+    assert committed == tomllib.loads(bench.config_toml(bench.contract_config()))
