@@ -491,6 +491,8 @@ class Store:
                 if d is None:
                     raise InputError("date", f"not a date: {date!r}")
                 new.update(date=d, month=d.strftime("%Y-%m"))
+        if valid_id(id) is None:
+            return None
         with self.engine.begin() as conn:
             old = conn.execute(sa.select(articles.c.id, articles.c.story_id, articles.c.analysis,
                                          *[articles.c[c] for c in METADATA_COLUMNS])
@@ -513,6 +515,8 @@ class Store:
         from ..corpus.stories import regroup
         from .schema import duplicates, embeddings, lsh_bands, minhashes
 
+        if valid_id(id) is None:  # beyond the database's integers: no such article, not an overflow
+            return False
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(articles.c.id, articles.c.story_id).where(
                 articles.c.id == int(id))).first()

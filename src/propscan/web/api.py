@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from ..readers.text import safe_text
+from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .app import ApiError
 from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
-                      OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy, errors, ok)
+                      NON_BLANK, TECHNIQUE_NAMES, IsoDate, OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy,
+                      errors, ok, technique_schema)
 from .security import bearer, token_ok
-from .service import analyze_and_store, get_analysis, record_feedback, store_of
+from .service import analyze_and_store, get_analysis, record_feedback, store_of, technique_name
 
-Taxonomy = Literal["2023", "2020"]
+TaxonomyVersion = Literal["2023", "2020"]
 
 
 def require_token(request: Request) -> None:
@@ -48,6 +50,9 @@ async def store_call(request: Request, name: str, *args: Any, **kwargs: Any) -> 
     if fn is None:
         raise ApiError(501, f"this store does not support {name.replace('_', ' ')}")
     return await run_in_threadpool(lambda: fn(*args, **kwargs))
+
+
+LINK_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
 
 
 def link_preparer(request: Request, link: str, title: str | None, meta: dict[str, Any]) -> Any:
@@ -73,7 +78,19 @@ def link_preparer(request: Request, link: str, title: str | None, meta: dict[str
     return prepare
 
 
+def _one_of(field: str, schema: dict[str, Any], *others: str) -> dict[str, Any]:
+    """A JSON Schema branch: ``field`` given as ``schema``, each of ``others`` absent or null."""
+    return {"required": [field], "properties": {field: schema, **{o: {"type": "null"} for o in others}}}
+
+
 class AnalyzeIn(BaseModel):
+    """The JSON body of POST /api/analyze: exactly one of text, html or link (the code checks the same)."""
+
+    model_config = {"json_schema_extra": {"oneOf": [
+        _one_of("text", {"type": "string", "pattern": NON_BLANK}, "html", "link"),
+        _one_of("html", {"type": "string", "pattern": NON_BLANK}, "text", "link"),
+        _one_of("link", {"type": "string", "pattern": LINK_PATTERN}, "text", "html")]}}
+
     text: str | None = Field(None, description="article text; the first non-empty line is the title")
     html: str | None = Field(None, description="an HTML page instead of text; its main text is extracted")
     title: str | None = Field(None, max_length=2000)
@@ -91,10 +108,24 @@ class FeedbackIn(BaseModel):
     action: Literal["wrong", "relabel", "add"]
     start: int = Field(..., ge=0, description="character offset into the article text (inclusive)")
     end: int = Field(..., gt=0, description="character offset (exclusive)")
-    technique: str | None = Field(None, description="the span's technique (wrong, relabel) or the new one (add)")
-    new_technique: str | None = Field(None, description="the right technique (relabel)")
+    technique: str | None = Field(None, json_schema_extra=technique_schema(
+        "the span's technique (wrong, relabel) or the new one (add)"))
+    new_technique: str | None = Field(None, json_schema_extra=technique_schema("the right technique (relabel)"))
     note: str = Field("", max_length=2000)
     annotator: str = Field("", max_length=120, description="who made the correction (a name or handle, shown with it)")
+
+    model_config = {"json_schema_extra": {"allOf": [
+        {"if": {"properties": {"action": {"const": "add"}}, "required": ["action"]},
+         "then": {"anyOf": [_one_of("technique", {"enum": TECHNIQUE_NAMES}),
+                            _one_of("new_technique", {"enum": TECHNIQUE_NAMES})]}},
+        {"if": {"properties": {"action": {"const": "relabel"}}, "required": ["action"]},
+         "then": _one_of("new_technique", {"enum": TECHNIQUE_NAMES})}]}}
+
+    @field_validator("technique", "new_technique")
+    @classmethod
+    def _known(cls, name: str | None, info: ValidationInfo) -> str | None:
+        """A technique name from the enum (or an older name mapped onto one); 422 otherwise."""
+        return technique_name(name, info.field_name) if name is not None else None
 
 
 _ANALYZE_BODY = {
@@ -104,13 +135,13 @@ _ANALYZE_BODY = {
             "application/json": {"schema": AnalyzeIn.model_json_schema()},
             "multipart/form-data": {"schema": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary",
+                "properties": {"file": {"type": "string", "format": "binary", "minLength": 1,
                                         "description": ".txt or .html file"},
                                "title": {"type": "string"}, "source": {"type": "string"},
                                "outlet": {"type": "string"}, "date": {"type": "string"}},
                 "required": ["file"]}},
-            "text/html": {"schema": {"type": "string"}},
-            "text/plain": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string", "pattern": NON_BLANK}},
+            "text/plain": {"schema": {"type": "string", "pattern": NON_BLANK}},
         },
     },
 }
@@ -198,7 +229,7 @@ def _upload_kind(upload: UploadFile) -> str:
                         **errors(400, 401, 413, 415, 422, 501, 503, 507, e400="empty, unreadable or unfetchable input",
                                  e503="analysis queue full (by count or bytes), models unavailable, or the store "
                                       "unavailable (read-only, locked, gone)")})
-async def analyze(request: Request, taxonomy: Taxonomy = "2023",
+async def analyze(request: Request, taxonomy: TaxonomyVersion = "2023",
                   min_confidence: float | None = Query(
                       None, ge=0.01, le=1.0,
                       description="show a span or paragraph label when its calibrated probability reaches this "
@@ -217,14 +248,14 @@ async def analyze(request: Request, taxonomy: Taxonomy = "2023",
 async def articles(
     request: Request,
     outlet: str | None = Query(None, max_length=255),
-    date_from: dt.date | None = Query(None, description="first publication date, YYYY-MM-DD"),
-    date_to: dt.date | None = Query(None, description="last publication date, YYYY-MM-DD"),
-    technique: str | None = Query(None, description="articles using this technique"),
+    date_from: IsoDate | None = Query(None, description="first publication date, YYYY-MM-DD"),
+    date_to: IsoDate | None = Query(None, description="last publication date, YYYY-MM-DD"),
+    technique: str | None = Query(None, json_schema_extra=technique_schema("articles using this technique")),
     genre: str | None = Query(None, max_length=32),
     language: str | None = Query(None, max_length=16),
     q: str | None = Query(None, max_length=500, description='words in the title or text; "quoted phrase"'),
     story: int | None = Query(None, ge=1, description="articles about this story (see propscan ingest)"),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     filters: dict[str, Any] = {"story": story} if story is not None else {}
@@ -252,7 +283,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/articles/{article_id}", summary="One stored analysis", response_model=None,
             responses={**ok(AnalysisOut, "the stored analysis"), **errors(404, 422)})
-async def article(request: Request, article_id: int, taxonomy: Taxonomy = "2023") -> Response:
+async def article(request: Request, article_id: int, taxonomy: TaxonomyVersion = "2023") -> Response:
     analysis = await get_analysis(request, article_id)
     return json_response({"id": article_id, **analysis.to_dict(taxonomy)})
 
@@ -337,8 +368,11 @@ def compared_names(names: list[str]) -> list[str]:
 @router.get("/compare", summary="Compare 2-5 outlets: technique rates per 1,000 words with 95% intervals",
             response_model=None,
             responses={**ok(Comparison, "one entry per outlet, in the order asked"), **errors(404, 422, 501)})
-async def compare(request: Request, outlet: list[str] = Query(..., description="an outlet name; repeat 2-5 times")
-                  ) -> dict[str, Any]:
+async def compare(request: Request, outlet: list[Annotated[str, StringConstraints(pattern=NON_BLANK)]] = Query(
+        ..., min_length=2, max_length=MAX_COMPARED, json_schema_extra={"uniqueItems": True},
+        description=f"an outlet name; repeat 2-{MAX_COMPARED} times, each a different outlet")) -> dict[str, Any]:
+    if len(set(outlet)) < len(outlet):
+        raise ApiError(422, "outlet: the same outlet is named twice")
     return {"outlets": await compare_outlets(request, outlet)}
 
 
@@ -363,7 +397,8 @@ async def outlet(request: Request, name: str) -> dict[str, Any]:
 @router.post("/feedback", dependencies=[Depends(require_token)], status_code=201, response_model=None,
              summary="Correct the model: mark a span wrong, relabel it, or add a missed span",
              responses={**ok(FeedbackOut, "the correction, recorded", 201),
-                        **errors(401, 404, 422, 503, 507, e404="no such article", e422="invalid correction")})
+                        **errors(400, 401, 404, 422, 503, 507, e400="a body that is not JSON",
+                                 e404="no such article", e422="invalid correction")})
 async def feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     return await record_feedback(request, body.article_id, body.action, body.start, body.end, body.technique,
                                  body.new_technique, body.note, annotator=body.annotator)
@@ -376,11 +411,12 @@ async def feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
 async def stories(
     request: Request,
     outlet: str | None = Query(None, max_length=255, description="stories with an article from this outlet"),
-    date_from: dt.date | None = Query(None, description="stories running on or after this date"),
-    date_to: dt.date | None = Query(None, description="stories running on or before this date"),
-    technique: str | None = Query(None, description="stories with an article using this technique"),
-    min_size: int = Query(1, ge=1, description="at least this many articles"),
-    offset: int = Query(0, ge=0),
+    date_from: IsoDate | None = Query(None, description="stories running on or after this date"),
+    date_to: IsoDate | None = Query(None, description="stories running on or before this date"),
+    technique: str | None = Query(None, json_schema_extra=technique_schema(
+        "stories with an article using this technique")),
+    min_size: int = Query(1, ge=1, le=MAX_ID, description="at least this many articles"),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     return await story_search(request, outlet=outlet, date_from=date_from, date_to=date_to, technique=technique,

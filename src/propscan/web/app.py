@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from ..detect.calibration import undetected_techniques
@@ -42,6 +43,18 @@ class ApiError(Exception):
 
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path: Starlette's own Allow names only the first route's."""
+    def takes(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(m for m in METHODS if takes(m))
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None,
@@ -155,9 +168,12 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "error"
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
-        return error_response(request, exc.status_code, message, getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return error_response(request, exc.status_code, message, headers)
 
     from . import api, docs, pages
 

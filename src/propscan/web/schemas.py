@@ -9,9 +9,34 @@ own shapes (``corpus.profiles.Rate``, ``corpus.stories.StorySummary``) are
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from ..taxonomy import TECHNIQUES
+
+TECHNIQUE_NAMES = sorted(TECHNIQUES)
+#: a name the store keeps: it must have a non-space character (the store collapses whitespace)
+NON_BLANK = r"\S"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    """Only ``YYYY-MM-DD``: pydantic alone would also take ``0`` (a Unix time) or ``20230517``."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date must be YYYY-MM-DD")
+
+
+#: a calendar date as the OpenAPI ``format: date`` states it, and nothing looser
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
+
+
+def technique_schema(description: str) -> dict[str, Any]:
+    """``json_schema_extra`` naming the techniques a field takes (the code checks the same list)."""
+    return {"enum": TECHNIQUE_NAMES, "description": description}
 
 
 class _Open(BaseModel):
@@ -113,12 +138,24 @@ class ArticleInfo(_Open):
     story_id: int | None
 
 
-class ArticlePatch(BaseModel):
-    """The fields an analyst may correct; the ones left out stay as they are."""
+def _date_or_empty(value: Any) -> Any:
+    """A real ``YYYY-MM-DD`` day (kept as the string the store parses), "" or None."""
+    if value in ("", None):
+        return value
+    dt.date.fromisoformat(_iso_only(value))  # 2023-02-30 fits the pattern but is no day
+    return value
 
-    outlet: str | None = Field(None, max_length=255)
-    date: str | None = Field(None, max_length=64, description="YYYY-MM-DD; an empty string removes the date")
-    title: str | None = Field(None, max_length=2000)
+
+class ArticlePatch(BaseModel):
+    """The fields an analyst may correct; the ones left out stay as they are (at least one is needed)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    outlet: str | None = Field(None, max_length=255, pattern=NON_BLANK)
+    date: Annotated[str | None, BeforeValidator(_date_or_empty), WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}, {"type": "null"}]})] = Field(
+        None, description="YYYY-MM-DD; an empty string removes the date")
+    title: str | None = Field(None, max_length=2000, pattern=NON_BLANK)
 
 
 class CategoryOut(_Open):
