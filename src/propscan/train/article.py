@@ -91,11 +91,11 @@ def outer_ids(data: str | Path) -> set[str]:
     They come from another annotation release than the other 371, as new articles do, so they are the
     outer validation set: never used for fitting, calibrating or choosing a threshold.
     """
-    from ..readers.semeval import find_2020, find_2023
+    from ..protocol import outer_ids as outer_of
+    from ..readers.semeval import find_2023
 
-    in_2020 = {f.stem.removeprefix("article") for f in (find_2020(data) / "train-articles").glob("article*.txt")}
-    en = {f.stem.removeprefix("article") for f in (find_2023(data, "en") / "train-articles-subtask-3").glob("*.txt")}
-    return en - in_2020
+    en = [f.stem.removeprefix("article") for f in (find_2023(data, "en") / "train-articles-subtask-3").glob("*.txt")]
+    return outer_of(data, en)  # the tagger's protocol defines the outer set; one definition for both
 
 
 def protocol_fold(lang: str, article_id: str, outer: set[str]) -> int:
