@@ -63,7 +63,7 @@ def outer_figures(data: str) -> dict:
 
     names = frames.frames
     Y = np.array([[f in g.frames for f in names] for g in gold], dtype=np.int8)
-    F = np.array([[f in p.profile["frames_chosen"] for f in names] for p in fresh], dtype=np.int8)
+    F = np.array([[f in p.chosen_frames() for f in names] for p in fresh], dtype=np.int8)
     return {
         "articles": len(gold), "gold_genres": dict(zip(GENRES, np.bincount(y, minlength=3).tolist())),
         "predicted_genres": dict(zip(GENRES, np.bincount(pred, minlength=3).tolist())),

@@ -133,7 +133,7 @@ def test_shipped_calibration_matches_the_tagger_labels_and_states_its_threshold(
 
 
 def test_report_legend_states_the_threshold_and_what_is_not_detected_and_marks_paragraph_only_labels():
-    from propscan.render import render_article
+    from propscan.writers.report import render_article
 
     a = decide(_analysis(), 0.2)
     a.undetected = {"spans": ["Straw_Man"], "paragraphs": ["Whataboutism"]}

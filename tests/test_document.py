@@ -60,5 +60,5 @@ def test_reads_schema_1_0():
            "profile": {"score": 100, "score_definition": "Persuasion score = 100 x (1 - exp(-d / 15))"},
            "models": {}, "notices": []}
     back = Analysis.from_dict(old)
-    assert back.profile["score"] == 100 and back.genre["opinion"] == 0.7
+    assert back.profile.score == 100 and back.genre["opinion"] == 0.7
     assert back.to_dict()["schema_version"] == "1.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from propscan.document import Analysis, Article, ParagraphLabels, Span
+from propscan.document import Analysis, Article, Gold, ParagraphLabels, Span
 from propscan.evaluate import (score_2021_t1, score_2021_t2, score_si, score_spans, score_st1, score_st2,
                                score_st3, score_tc)
 from propscan.evaluate.metrics import merge_intervals, prf
@@ -157,7 +157,7 @@ def test_st2_micro_f1_hand_computed_with_threshold():
 def test_st2_uses_frames_chosen_when_the_classifier_set_it():
     gold = [frames("a", Political=1.0)]
     pred = [frames("a", Political=0.1)]
-    pred[0].profile["frames_chosen"] = ["Political"]
+    pred[0].frames_chosen = ["Political"]
     assert score_st2(gold, pred)["f1"] == 1.0
 
 
@@ -181,14 +181,14 @@ def test_st3_micro_and_macro_hand_computed():
 
 def test_st3_skips_articles_without_subtask3_labels():
     gold = [paragraphs("1", {1: [LL]}), paragraphs("2", {})]
-    gold[1].profile["labelled_subtasks"] = [1, 2]
+    gold[1].gold = Gold(labelled_subtasks=[1, 2])
     pred = [paragraphs("1", {1: [LL]}), paragraphs("2", {1: [LL]})]
     assert score_st3(gold, pred)["f1"] == 1.0
 
 
 def test_2021_task1_hand_computed():
     gold = [spans("m1", (0, 4, LL)), spans("m2")]
-    gold[0].profile["techniques"] = ["Loaded Language", "Smears"]
+    gold[0].gold = Gold(techniques=["Loaded Language", "Smears"])
     pred = [spans("m1", (0, 4, LL)), spans("m2", (0, 3, SLOG))]
     # gold {LL, Smears} and {}; pred {LL} and {Slogans}: 1 correct of 2 and 2 -> 1/2
     got = score_2021_t1(gold, pred)

@@ -51,7 +51,7 @@ def test_scores_for_all_14_frames_and_a_choice(clf: FrameClassifier) -> None:
     a = clf(analysis("en_opinion.txt", "en"))
     assert len(a.frames) == 14
     assert all(0 <= s <= 1 for s in a.frames.values())
-    chosen = a.profile["frames_chosen"]
+    chosen = a.frames_chosen
     assert chosen and set(chosen) <= set(a.frames)
 
 
@@ -67,13 +67,13 @@ def test_st2_writer_uses_the_chosen_frames(clf: FrameClassifier) -> None:
     a = clf(analysis("en_reporting.txt", "en"))
     out = io.StringIO()
     Semeval2023ST2Writer(out).write(a)
-    assert out.getvalue() == f"en_reporting\t{','.join(a.profile['frames_chosen'])}\n"
+    assert out.getvalue() == f"en_reporting\t{','.join(a.frames_chosen)}\n"
 
 
 @needs_model
 def test_unsupported_language(clf: FrameClassifier) -> None:
     a = clf(analysis("es_unsupported.txt", "es"))
-    assert a.frames == {} and "frames_chosen" not in a.profile
+    assert a.frames == {} and a.frames_chosen is None
     assert any(n.startswith("frames:") for n in a.notices)
 
 
@@ -85,11 +85,11 @@ def test_outer_set_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
     from propscan.train.article import outer_ids
 
     outer = outer_ids(data_dir)
-    gold = [a for a in load_2023(data_dir, "en") if a.article.id in outer and 2 in a.profile["labelled_subtasks"]]
+    gold = [a for a in load_2023(data_dir, "en") if a.article.id in outer and a.labelled(2)]
     preds = list(clf.pipe([Analysis(article=a.article) for a in gold]))
     tp = fp = fn = 0
     for g, p in zip(gold, preds):
-        want, got = set(g.frames), set(p.profile["frames_chosen"])
+        want, got = set(g.frames), set(p.frames_chosen)
         tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
     assert 2 * tp / (2 * tp + fp + fn) >= 0.55
 
@@ -97,7 +97,7 @@ def test_outer_set_micro_f1(data_dir: Path, clf: FrameClassifier) -> None:
 @needs_model
 def test_too_short_text_gets_notice_and_no_frames(clf: FrameClassifier) -> None:
     a = clf(Analysis(article=Article(id="s", text="Title\n\nSome text.\n")))
-    assert a.frames == {} and "frames_chosen" not in a.profile
+    assert a.frames == {} and a.frames_chosen is None
     assert any(n.startswith("frames:") and "80 words" in n for n in a.notices)
 
 
@@ -107,5 +107,5 @@ def test_one_threshold_on_calibrated_probabilities(clf: FrameClassifier) -> None
     thresholds = clf._model.get()[4]
     assert len(set(np.round(thresholds, 6).tolist())) == 1
     a = clf(analysis("en_opinion.txt", "en"))
-    chosen = a.profile["frames_chosen"]
+    chosen = a.frames_chosen
     assert all(a.frames[f] >= float(thresholds[0]) - 1e-4 for f in chosen) or len(chosen) == 1

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from propscan.document import Analysis, Article, Span
-from propscan.render import MAX_LAYERS, REPORT_CSS, REPORT_JS, assign_layers, render_article, render_page
+from propscan.document import Analysis, Article, Profile, Span
+from propscan.writers.report import MAX_LAYERS, REPORT_CSS, REPORT_JS, assign_layers, render_article, render_page
 from propscan.writers import make_writer
 
 EVIL = "<script>alert(1)</script>"
@@ -94,7 +94,7 @@ def test_script_in_text_title_evidence_source_meta_is_escaped() -> None:
     text = f"Title {EVIL} {QUOTE}\n\nBody {EVIL} with {QUOTE} and &amp; entities.\n"
     a = make(text, [(f"Body {EVIL}", "Loaded_Language", 0.5)], evidence=f"because {EVIL} {QUOTE}",
              source=f"http://x.test/{EVIL}", meta={"author": EVIL, EVIL: QUOTE}, notices=[f"notice {EVIL}"],
-             genre={EVIL: 0.5}, frames={QUOTE: 0.3}, profile={"score": 50, "note": EVIL, EVIL: [EVIL]},
+             genre={EVIL: 0.5}, frames={QUOTE: 0.3}, profile=Profile(score=50, extra={"note": EVIL, EVIL: [EVIL]}),
              models={EVIL: QUOTE})
     a.paragraphs[1].flagged = EVIL
     page = render_page([a, a])
@@ -205,7 +205,7 @@ def test_genre_frames_profile_sections_only_when_present() -> None:
     a = overlapping()
     a.genre = {"opinion": 0.7, "reporting": 0.2, "satire": 0.1}
     a.frames = {"Security_and_defense": 0.6, "Morality": 0.3}
-    a.profile = {"score": 64, "techniques_per_100_words": 3.5, "top": ["Loaded_Language"]}
+    a.profile = Profile(score=64, extra={"techniques_per_100_words": 3.5, "top": ["Loaded_Language"]})
     page = render_article(a)
     assert "ps-genre" in page and "opinion" in page and "70%" in page
     assert "Security and defense" in page and "60%" in page
@@ -420,7 +420,7 @@ def test_profile_techniques_are_a_table_not_raw_json() -> None:
     a = overlapping()
     a.profile = build_profile(a)
     a.frames = {"Security_and_defense": 0.6}
-    a.profile["frames_chosen"] = ["Security_and_defense"]
+    a.frames_chosen = ["Security_and_defense"]
     page = render_article(a)
     texts = TextNodes(page).texts
     assert not [t for t in texts if JSONISH.search(t)], "a text node holds JSON"
@@ -437,7 +437,7 @@ def test_profile_techniques_are_a_table_not_raw_json() -> None:
 
 def test_profile_values_too_deep_are_summarised_not_dumped() -> None:
     a = overlapping()
-    a.profile = {"score": 10, "odd": {"a": {"b": {"c": 1}}}}
+    a.profile = Profile(score=10, extra={"odd": {"a": {"b": {"c": 1}}}})
     texts = TextNodes(render_article(a)).texts
     assert not [t for t in texts if JSONISH.search(t) or "{" in t]
 

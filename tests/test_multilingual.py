@@ -109,7 +109,7 @@ def test_article_level_runtime_needs_no_torch_or_sklearn() -> None:
         "for c in (MultilingualTechniques.create(), GenreClassifier.create(), FrameClassifier.create(),"
         " PersuasionProfiler.create()):\n"
         "    a = c(a)\n"
-        "assert a.genre and a.frames and a.profile['score'] >= 0\n"
+        "assert a.genre and a.frames and a.profile.score >= 0\n"
         "bad = [m for m in ('torch', 'transformers', 'sklearn', 'scipy') if m in sys.modules]\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

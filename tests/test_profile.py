@@ -28,45 +28,45 @@ def spans() -> list[Span]:
 def test_counts_and_densities() -> None:
     a = PersuasionProfiler.create()(make(spans()))
     p = a.profile
-    assert p["technique_instances"] == 3
-    assert p["techniques"]["Name_Calling-Labeling"]["count"] == 2
-    assert p["techniques"]["Loaded_Language"]["count"] == 1
-    assert p["categories"]["Attack_on_Reputation"]["count"] == 2
-    assert p["categories"]["Manipulative_Wording"]["count"] == 1
-    words = p["words"]
-    assert abs(p["density_per_1000_words"] - 3 * 1000 / words) < 0.01
-    assert p["density_per_paragraph"] == round(3 / 3, 3)
-    assert p["paragraphs"] == 3
+    assert p.technique_instances == 3
+    assert p.techniques["Name_Calling-Labeling"]["count"] == 2
+    assert p.techniques["Loaded_Language"]["count"] == 1
+    assert p.categories["Attack_on_Reputation"]["count"] == 2
+    assert p.categories["Manipulative_Wording"]["count"] == 1
+    words = p.words
+    assert abs(p.density_per_1000_words - 3 * 1000 / words) < 0.01
+    assert p.density_per_paragraph == round(3 / 3, 3)
+    assert p.paragraphs == 3
 
 
 def test_score_is_documented_and_follows_its_definition() -> None:
     a = make(spans(), text=LONG)
     a.genre = {"opinion": 0.3, "reporting": 0.62, "satire": 0.08}
     PersuasionProfiler.create()(a)
-    assert a.profile["score_definition"] == SCORE_DEFINITION
+    assert a.profile.score_definition == SCORE_DEFINITION
     assert "opinion or satire rather than a news report" in SCORE_DEFINITION
-    assert a.profile["words"] >= SCORE_MIN_WORDS
-    assert a.profile["score"] == 38  # 100 x (1 - P(reporting))
-    assert "score_missing" not in a.profile
+    assert a.profile.words >= SCORE_MIN_WORDS
+    assert a.profile.score == 38  # 100 x (1 - P(reporting))
+    assert a.profile.score_missing is None
     a.genre = {"opinion": 0.0, "reporting": 1.0, "satire": 0.0}
-    assert persuasion_score(a, a.profile["words"]) == (0, None)
+    assert persuasion_score(a, a.profile.words) == (0, None)
 
 
 def test_short_text_gets_no_score_and_says_why() -> None:
     """`Title\\n\\nSome text.` scored 100 under the old density score; now it gets none, with the reason."""
     a = Analysis(article=Article(id="s", text="Title\n\nSome text."), genre={"opinion": 0.9, "reporting": 0.1})
     p = build_profile(a)
-    assert p["score"] is None
-    assert "too short" in p["score_missing"] and str(SCORE_MIN_WORDS) in p["score_missing"]
+    assert p.score is None
+    assert "too short" in p.score_missing and str(SCORE_MIN_WORDS) in p.score_missing
 
 
 def test_no_genre_no_score() -> None:
     p = build_profile(make(spans(), language="xx", text=LONG))
-    assert p["score"] is None and "genre" in p["score_missing"]
+    assert p.score is None and "genre" in p.score_missing
 
 
 def test_evidence_is_strongest_spans_first() -> None:
-    ev = build_profile(make(spans()))["evidence"]
+    ev = build_profile(make(spans())).evidence
     assert [e["score"] for e in ev] == [0.9, 0.7, 0.6]
     assert ev[0]["text"] == "corrupt traitors"
     assert ev[0]["category"] == "Attack_on_Reputation"
@@ -74,7 +74,7 @@ def test_evidence_is_strongest_spans_first() -> None:
 
 def test_no_findings() -> None:
     p = build_profile(make([]))
-    assert p["technique_instances"] == 0 and p["density_per_1000_words"] == 0 and p["evidence"] == []
+    assert p.technique_instances == 0 and p.density_per_1000_words == 0 and p.evidence == []
 
 
 def test_non_english_counts_paragraph_labels() -> None:
@@ -82,23 +82,23 @@ def test_non_english_counts_paragraph_labels() -> None:
     a.paragraphs[1].techniques = ["Loaded_Language", "Name_Calling-Labeling"]
     a.paragraphs[1].scores = {"Loaded_Language": 0.8, "Name_Calling-Labeling": 0.6}
     p = build_profile(a)
-    assert p["instance_unit"] == "paragraph_labels"
-    assert p["technique_instances"] == 2
-    assert p["paragraphs_with_techniques"] == 1
-    assert p["evidence"][0]["unit"] == "paragraph" and p["evidence"][0]["technique"] == "Loaded_Language"
+    assert p.instance_unit == "paragraph_labels"
+    assert p.technique_instances == 2
+    assert p.paragraphs_with_techniques == 1
+    assert p.evidence[0]["unit"] == "paragraph" and p.evidence[0]["technique"] == "Loaded_Language"
 
 
 def test_keeps_what_earlier_components_put_in_profile() -> None:
     a = make(spans())
-    a.profile["frames_chosen"] = ["Political"]
+    a.frames_chosen = ["Political"]
     PersuasionProfiler.create()(a)
-    assert a.profile["frames_chosen"] == ["Political"]
+    assert a.frames_chosen == ["Political"] and a.profile_dict()["frames_chosen"] == ["Political"]
 
 
 def test_empty_text() -> None:
     a = Analysis(article=Article(id="e", text=""))
     p = build_profile(a)
-    assert p["score"] is None and p["words"] == 0
+    assert p.score is None and p.words == 0
 
 
 def test_definition_is_shown_next_to_the_score_in_report_and_cli() -> None:
@@ -107,7 +107,7 @@ def test_definition_is_shown_next_to_the_score_in_report_and_cli() -> None:
     import io
 
     from propscan.cli.analyze import print_summary
-    from propscan.render import render_article as article_html
+    from propscan.writers.report import render_article as article_html
 
     scored = make(spans(), text=LONG)
     scored.genre = {"opinion": 0.3, "reporting": 0.62, "satire": 0.08}

@@ -110,7 +110,7 @@ def demo(tmp_path_factory):
     pages["outlet-dated"] = "/outlets/south.example"  # dated articles: the charts by month
     report = ARTIFACTS / "report.html"
     ARTIFACTS.mkdir(exist_ok=True)
-    from propscan.render import render_page
+    from propscan.writers.report import render_page
 
     report.write_text(render_page([store.get(i) for i in (sample_ids or ids)], title="propscan report"),
                       encoding="utf-8")

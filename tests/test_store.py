@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from propscan.document import Analysis, Article, ParagraphLabels, Span
+from propscan.document import Analysis, Article, ParagraphLabels, Profile, Span
 from propscan.errors import InputError
 from propscan.store import Store, resolve_url
 from propscan.store.schema import metadata
@@ -47,7 +47,7 @@ def make(id: str, text: str, *, outlet: str = "", date: str | None = None, sourc
         a.genre = {genre: 0.8, "satire": 0.1}
     a.frames = {f: 0.9 for f in frames}
     if score is not None:
-        a.profile["score"] = score
+        a.profile = Profile(score=score)
     return a
 
 

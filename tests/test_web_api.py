@@ -15,7 +15,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from propscan.analyzer import Analyzer  # noqa: E402
-from propscan.document import Analysis, Span  # noqa: E402
+from propscan.document import Analysis, Profile, Span  # noqa: E402
 from propscan.store import Store  # noqa: E402
 from propscan.taxonomy import TECHNIQUES  # noqa: E402
 from propscan.web import Settings, create_app  # noqa: E402
@@ -41,7 +41,7 @@ class KeywordTagger:
         for p in analysis.paragraphs:
             p.techniques = sorted({s.technique for s in analysis.spans_in(p.start, p.end)})
         analysis.genre = {"opinion": 0.7, "reporting": 0.3}
-        analysis.profile["score"] = 10.0 * len(analysis.spans)
+        analysis.profile = Profile(score=10.0 * len(analysis.spans))
         return analysis
 
     @classmethod

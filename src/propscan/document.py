@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
-from .taxonomy import TECHNIQUES, category_of, to_view
+from .taxonomy import category_of, to_view
 
 SCHEMA_VERSION = "1.1"
 # 1.1 adds "decision" (the threshold labels were shown at), "undetected" (techniques the models cannot emit)
@@ -230,6 +230,80 @@ class ParagraphLabels:
                    dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""), dict(d.get("reasons", {})))
 
 
+# languages the SemEval-2023 corpora, and so propscan's models, cover (ISO 639-1): the one list
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "it", "pl", "ru")
+FRAME_THRESHOLD = 0.5  # frames count as chosen at this probability when the classifier made no choice
+
+
+def base_language(code: str | None) -> str:
+    """A language tag as a bare lower-case code ("en-GB" -> "en", None -> "")."""
+    return (code or "").lower().split("-")[0]
+
+
+@dataclass
+class Profile:
+    """The persuasion profile (``classify.profile``): how much, and which kinds of, persuasion a text uses.
+
+    Why typed: it shares the JSON ``profile`` object with the chosen frames; as a plain dict each
+    writer had to merge into it without erasing what the other wrote. Keys are documented in
+    docs/persuasion_profile.md; ``extra`` keeps keys of other writers' or older documents.
+    """
+
+    # each None when absent (a profile read from an older or partial document)
+    words: int | None = None
+    paragraphs: int | None = None
+    paragraphs_with_techniques: int | None = None
+    instance_unit: str | None = None  # "spans" or "paragraph_labels": what ``technique_instances`` counts
+    technique_instances: int | None = None
+    density_per_1000_words: float | None = None
+    density_per_paragraph: float | None = None
+    techniques: dict[str, Any] | None = None  # name -> {"count", "per_1000_words", "per_paragraph"}
+    categories: dict[str, Any] | None = None
+    score: int | float | None = None  # 0-100, see ``score_definition``; None with ``score_missing``
+    score_definition: str | None = None
+    evidence: list[dict[str, Any]] | None = None  # the strongest passages
+    score_missing: str | None = None  # why there is no score
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    KEYS: ClassVar[tuple[str, ...]] = (
+        "words", "paragraphs", "paragraphs_with_techniques", "instance_unit", "technique_instances",
+        "density_per_1000_words", "density_per_paragraph", "techniques", "categories", "score",
+        "score_definition", "evidence", "score_missing")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys present, in the documented order; ``score`` is written as null when ``score_missing`` says why."""
+        d = {k: getattr(self, k) for k in self.KEYS
+             if getattr(self, k) is not None or (k == "score" and self.score_missing)}
+        d.update(self.extra)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Profile":
+        known = {k: d[k] for k in cls.KEYS if k in d}
+        return cls(**known, extra={k: v for k, v in d.items() if k not in known})
+
+
+@dataclass
+class Gold:
+    """Annotations a dataset article comes with (``readers.semeval``), which scoring and training read.
+
+    Kept apart from what the models found so a gold Analysis and a predicted one never mix them up.
+    """
+
+    labelled_subtasks: list[int] | None = None  # SemEval-2023 subtasks (1-3) this article has labels for
+    si_spans: list[tuple[int, int]] | None = None  # SemEval-2020 SI fragments
+    techniques: list[str] | None = None  # SemEval-2021 task-1 labels (techniques without spans)
+
+    KEYS: ClassVar[tuple[str, ...]] = ("labelled_subtasks", "si_spans", "techniques")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.KEYS if getattr(self, k) is not None}
+
+    def labelled(self, subtask: int) -> bool:
+        """False when the article is known to lack labels for ``subtask`` (SemEval-2023 folders)."""
+        return self.labelled_subtasks is None or subtask in self.labelled_subtasks
+
+
 @dataclass
 class Analysis:
     """Everything propscan found in one article."""
@@ -239,7 +313,9 @@ class Analysis:
     paragraphs: list[ParagraphLabels] = field(default_factory=list)
     genre: dict[str, float] = field(default_factory=dict)
     frames: dict[str, float] = field(default_factory=dict)
-    profile: dict[str, Any] = field(default_factory=dict)
+    profile: Profile | None = None  # the persuasion profile, once ``classify.profile`` ran
+    # the frames the classifier commits to (``classify.frames``); None when it did not run
+    frames_chosen: list[str] | None = None
     models: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     # {"min_confidence": t, ...}: the threshold the labels were shown at (see detect.calibration)
@@ -249,6 +325,9 @@ class Analysis:
     # calibrated spans below the threshold, kept so that a different threshold can be applied afterwards
     # (``detect.paragraphs.decide``); never serialised
     candidates: list[Span] = field(default_factory=list, repr=False, compare=False)
+    gold: Gold | None = None  # the annotations of a dataset article; None for a prediction
+    # work components share within one run (e.g. the lead embedding, ``classify.lead``); never serialised
+    scratch: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.paragraphs:
@@ -257,6 +336,27 @@ class Analysis:
     @property
     def text(self) -> str:
         return self.article.text
+
+    # -- derived facts: one definition each, used by every writer, the store and the scorers ---------
+    def top_genre(self) -> str | None:
+        """The genre the analysis commits to: the most probable; on a tie the first by name."""
+        if not self.genre:
+            return None
+        return min(self.genre.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+    def chosen_frames(self) -> list[str]:
+        """The frames the analysis commits to: the classifier's own choice, else scores >= 0.5."""
+        if self.frames_chosen is not None:
+            return list(self.frames_chosen)
+        return [f for f, s in self.frames.items() if s >= FRAME_THRESHOLD]
+
+    def language(self) -> str:
+        """The article's language as a bare lower-case code ("" when unknown)."""
+        return base_language(self.article.language)
+
+    def labelled(self, subtask: int) -> bool:
+        """False when this is a gold article known to lack labels for SemEval-2023 ``subtask``."""
+        return self.gold is None or self.gold.labelled(subtask)
 
     def sorted_spans(self) -> list[Span]:
         return sorted(self.spans, key=lambda s: (s.start, s.end, s.technique))
@@ -268,8 +368,7 @@ class Analysis:
 
     def paragraph_language(self, p: ParagraphLabels) -> str:
         """The paragraph's language (its own, else the article's), as a bare lower-case code."""
-        lang = p.language or self.article.language or ""
-        return lang.lower().split("-")[0]
+        return base_language(p.language or self.article.language)
 
     def paragraph_at(self, offset: int) -> ParagraphLabels | None:
         starts = [p.start for p in self.paragraphs]
@@ -284,6 +383,17 @@ class Analysis:
             counts[s.technique] = counts.get(s.technique, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def profile_dict(self) -> dict[str, Any]:
+        """The JSON ``profile`` object: chosen frames, then the persuasion profile, then gold bookkeeping."""
+        d: dict[str, Any] = {}
+        if self.frames_chosen is not None:
+            d["frames_chosen"] = self.frames_chosen
+        if self.profile is not None:
+            d.update(self.profile.to_dict())
+        if self.gold is not None:
+            d.update(self.gold.to_dict())
+        return d
+
     def to_dict(self, taxonomy: str = "2023") -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -293,7 +403,7 @@ class Analysis:
             "paragraphs": [p.to_dict(taxonomy) for p in self.paragraphs],
             "genre": self.genre,
             "frames": self.frames,
-            "profile": self.profile,
+            "profile": self.profile_dict(),
             "models": self.models,
             "notices": self.notices,
             "decision": self.decision,
@@ -307,19 +417,21 @@ class Analysis:
         if str(d.get("schema_version", SCHEMA_VERSION)) not in READABLE_SCHEMAS:
             raise ValueError(f"schema_version {d.get('schema_version')!r} is not one of {', '.join(READABLE_SCHEMAS)}")
         article = Article.from_dict(d["article"])
+        profile = dict(d.get("profile", {}))
+        chosen = profile.pop("frames_chosen", None)
+        # gold bookkeeping shares the object (a 2021 meme's "techniques" is a list, the profile's a table)
+        gold = {k: profile.pop(k) for k in Gold.KEYS if isinstance(profile.get(k), list)}
         return cls(
             article=article,
             spans=[Span.from_dict(s) for s in d.get("spans", [])],
             paragraphs=[ParagraphLabels.from_dict(p) for p in d.get("paragraphs", [])],
             genre=dict(d.get("genre", {})),
             frames=dict(d.get("frames", {})),
-            profile=dict(d.get("profile", {})),
+            profile=Profile.from_dict(profile) if profile else None,
+            frames_chosen=list(chosen) if chosen is not None else None,
             models=dict(d.get("models", {})),
             notices=list(d.get("notices", [])),
             decision=dict(d.get("decision", {})),
             undetected={k: list(v) for k, v in d.get("undetected", {}).items()},
+            gold=Gold(**gold) if gold else None,  # type: ignore[arg-type]
         )
-
-
-def known_technique(name: str) -> bool:
-    return name in TECHNIQUES

@@ -4,7 +4,7 @@ One logistic regression per frame over word n-gram TF-IDF of the whole text
 (vocabulary pooled over six languages) and the multilingual lead embedding.
 Each frame's score is calibrated (Platt scaling fitted on out-of-fold scores),
 so ``analysis.frames`` holds probabilities; one decision threshold for all
-frames, chosen for micro-F1 out-of-fold, decides ``analysis.profile["frames_chosen"]``
+frames, chosen for micro-F1 out-of-fold, decides ``analysis.frames_chosen``
 (the most probable frame when none passes it: every annotated article has one).
 """
 
@@ -56,5 +56,5 @@ class FrameClassifier(EncoderModel):
             for a, p in zip(todo, probs):
                 a.frames = {f: round(float(v), 4) for f, v in zip(self.frames, p)}
                 chosen = [f for f, v, t in zip(self.frames, p, thresholds) if v >= t]
-                a.profile["frames_chosen"] = chosen or [self.frames[int(np.argmax(p))]]
+                a.frames_chosen = chosen or [self.frames[int(np.argmax(p))]]
         yield from batch

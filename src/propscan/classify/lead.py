@@ -13,12 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..document import Analysis
+from ..document import SUPPORTED_LANGUAGES, Analysis
 
 LEAD_PARAGRAPHS = 3
-# languages the article-level models were trained on (ISO 639-1)
-TRAINED_LANGUAGES = ("en", "fr", "de", "it", "pl", "ru")
-_ATTR = "_propscan_lead_vector"
+_SCRATCH = "lead_vector"  # key of the vector in ``Analysis.scratch``
 
 
 def lead_texts(analysis: Analysis) -> list[str]:
@@ -70,9 +68,9 @@ def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
 
     todo = []
     for a in batch:
-        if language_of(a) not in TRAINED_LANGUAGES:
-            a.notices.append(f"{name}: not estimated for language {language_of(a) or 'unknown'!r} "
-                             f"(supported: {', '.join(TRAINED_LANGUAGES)})")
+        if a.language() not in SUPPORTED_LANGUAGES:
+            a.notices.append(f"{name}: not estimated for language {a.language() or 'unknown'!r} "
+                             f"(supported: {', '.join(SUPPORTED_LANGUAGES)})")
         elif word_count(a.article.text) < SCORE_MIN_WORDS:
             a.notices.append(f"{name}: not estimated for a text under {SCORE_MIN_WORDS} words")
         else:
@@ -84,7 +82,7 @@ def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
     """(articles, 512) unit vectors: mean of the lead paragraphs' embeddings, cached per Analysis."""
     from ..embed import USE_DIM, MultilingualEmbedder
 
-    todo = [a for a in analyses if getattr(a, _ATTR, None) is None]
+    todo = [a for a in analyses if a.scratch.get(_SCRATCH) is None]
     if todo:
         texts: list[str] = []
         bounds: list[tuple[int, int]] = []
@@ -95,17 +93,14 @@ def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
         vecs = MultilingualEmbedder.create().embed(texts)
         for a, (i, j) in zip(todo, bounds):
             v = vecs[i:j].mean(axis=0)
-            setattr(a, _ATTR, v / (np.linalg.norm(v) or 1.0))
+            a.scratch[_SCRATCH] = v / (np.linalg.norm(v) or 1.0)
     if not analyses:
         return np.zeros((0, USE_DIM), dtype=np.float32)
-    return np.stack([getattr(a, _ATTR) for a in analyses])
+    return np.stack([a.scratch[_SCRATCH] for a in analyses])
 
 
 def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray) -> None:
     """Attach precomputed lead vectors (training reads them from a cache) so ``lead_vectors`` reuses them."""
     for a, v in zip(analyses, vectors):
-        setattr(a, _ATTR, v)
+        a.scratch[_SCRATCH] = v
 
-
-def language_of(analysis: Analysis) -> str:
-    return (analysis.article.language or "").lower().split("-")[0]

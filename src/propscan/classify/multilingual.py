@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..document import Analysis, ParagraphLabels
+from ..document import SUPPORTED_LANGUAGES, Analysis, ParagraphLabels
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
 from .lead import EncoderModel
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
-SUPPORTED = ("fr", "de", "it", "pl", "ru")
-LISTED = 0.01  # probabilities below this are not listed (as detect.tagger.LISTED)
 ENGLISH = "en"
+SUPPORTED = tuple(lang for lang in SUPPORTED_LANGUAGES if lang != ENGLISH)  # this model's: English has the tagger
+LISTED = 0.01  # probabilities below this are not listed (as detect.tagger.LISTED)
 
 
 def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
@@ -69,7 +69,7 @@ class MultilingualTechniques(EncoderModel):
         # every language, since these probabilities are calibrated as they are (MULTILINGUAL_MODEL_CARD.md)
         shown = analysis.decision.get("min_confidence")
         got = self.probabilities(analysis)
-        if got and paragraph_language(analysis, got[0][0]) == analysis.article.language.lower().split("-")[0]:
+        if got and paragraph_language(analysis, got[0][0]) == analysis.language():
             from ..taxonomy import TECHNIQUES
 
             analysis.undetected.setdefault("paragraphs", [t for t in TECHNIQUES if t not in self.techniques])
@@ -99,7 +99,7 @@ class MultilingualTechniques(EncoderModel):
                 p.flagged = p.flagged or f"language {lang!r} not supported for technique detection"
         for lang in sorted(unsupported):
             analysis.notices.append(
-                f"techniques: language {lang!r} is not supported (supported: en, {', '.join(SUPPORTED)}); "
+                f"techniques: language {lang!r} is not supported (supported: {', '.join(SUPPORTED_LANGUAGES)}); "
                 "its paragraphs carry no technique labels")
         if not todo:
             return []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..document import Analysis
+from ..document import Analysis, Profile
 from ..taxonomy import CATEGORIES, TECHNIQUES
 
 _WORD = re.compile(r"\w+")
@@ -52,20 +52,20 @@ class PersuasionProfiler:
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:
-        analysis.profile.update(build_profile(analysis))
+        analysis.profile = build_profile(analysis)
         return analysis
 
 
 def _instances(analysis: Analysis) -> tuple[list[str], str]:
     """Technique instances and what they are: spans for English (span detectors), else paragraph labels."""
-    lang = (analysis.article.language or "en").lower().split("-")[0]
+    lang = analysis.language() or "en"
     labels = [t for p in analysis.paragraphs for t in p.techniques]
     if lang == "en" or (analysis.spans and not labels):
         return [s.technique for s in analysis.spans], "spans"
     return labels, "paragraph_labels"
 
 
-def build_profile(analysis: Analysis) -> dict[str, Any]:
+def build_profile(analysis: Analysis) -> Profile:
     text = analysis.article.text
     words = word_count(text)
     n_par = max(len(analysis.paragraphs), 1)
@@ -100,20 +100,18 @@ def build_profile(analysis: Analysis) -> dict[str, Any]:
                              "start": p.start, "end": p.end, "score": round(float(sc), 4),
                              "text": text[p.start:p.end][:300], "unit": "paragraph"})
     score, why = persuasion_score(analysis, words)
-    out: dict[str, Any] = {
-        "words": words,
-        "paragraphs": len(analysis.paragraphs),
-        "paragraphs_with_techniques": with_technique,
-        "instance_unit": unit,
-        "technique_instances": total,
-        "density_per_1000_words": round(density, 2),
-        "density_per_paragraph": round(total / n_par, 3),
-        "techniques": table(t_counts),
-        "categories": {c: v for c, v in table(c_counts).items() if c in CATEGORIES},
-        "score": score,
-        "score_definition": SCORE_DEFINITION,
-        "evidence": evidence,
-    }
-    if why:
-        out["score_missing"] = why
-    return out
+    return Profile(
+        words=words,
+        paragraphs=len(analysis.paragraphs),
+        paragraphs_with_techniques=with_technique,
+        instance_unit=unit,
+        technique_instances=total,
+        density_per_1000_words=round(density, 2),
+        density_per_paragraph=round(total / n_par, 3),
+        techniques=table(t_counts),
+        categories={c: v for c, v in table(c_counts).items() if c in CATEGORIES},
+        score=score,
+        score_definition=SCORE_DEFINITION,
+        evidence=evidence,
+        score_missing=why,
+    )

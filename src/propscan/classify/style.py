@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from ..document import Analysis
+from ..document import Analysis, base_language
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
@@ -64,7 +64,7 @@ def style_vector(analysis: Analysis) -> np.ndarray:
     """The ``STYLE_FEATURES`` of one article, unscaled (the genre model stores the scaling)."""
     art = analysis.article
     text = art.text
-    lang = (art.language or "en").lower().split("-")[0]
+    lang = base_language(art.language) or "en"
     sing, plur, second, said = _SETS.get(lang, _SETS["en"])
     words = [w.lower() for w in _WORD.findall(text)]
     n = max(len(words), 1)

@@ -106,23 +106,23 @@ def print_summary(analyses: list[Analysis], errors: list[InputError], output: st
     for a in analyses:
         total.update(to_view(s.technique, taxonomy) for s in a.spans)
     n_par = sum(len(a.paragraphs) for a in analyses)
-    n_flag = sum(1 for a in analyses for p in a.paragraphs if p.techniques)
+    n_used = sum(1 for a in analyses for p in a.paragraphs if p.techniques)
     w(f"\npropscan: {len(analyses)} article(s) analysed, {len(errors)} failed\n")
-    w(f"  {sum(total.values())} technique spans; {n_flag} of {n_par} paragraphs use at least one technique\n")
+    w(f"  {sum(total.values())} technique spans; {n_used} of {n_par} paragraphs use at least one technique\n")
     shown = sorted({a.decision["min_confidence"] for a in analyses if "min_confidence" in a.decision})
     if shown:
         w(f"  shown: labels whose calibrated probability is at least {' / '.join(f'{t:g}' for t in shown)} "
           "(--min-confidence)\n")
     for a in analyses[:10]:
-        score = a.profile.get("score")
+        score = a.profile.score if a.profile else None
         score_s = (f"  persuasion {score:>3}/100" if isinstance(score, (int, float)) else
-                   "  persuasion   -/100" if "score_definition" in a.profile else "")
-        genre = max(a.genre.items(), key=lambda kv: kv[1])[0] if a.genre else ""
+                   "  persuasion   -/100" if a.profile and a.profile.score_definition is not None else "")
+        genre = a.top_genre() or ""
         title = (a.article.title or a.article.id)[:52]
         w(f"  - {title:<52} {len(a.spans):>3} spans{score_s} {genre}\n")
     if len(analyses) > 10:
         w(f"  ... and {len(analyses) - 10} more\n")
-    if any("score_definition" in a.profile for a in analyses):
+    if any(a.profile and a.profile.score_definition is not None for a in analyses):
         from ..classify.profile import SCORE_DEFINITION
 
         w(f"  {SCORE_DEFINITION}\n")

@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from ..document import SUPPORTED_LANGUAGES as SUPPORTED
 from ..document import Analysis
 from ..loading import once
 
-# languages the SemEval-2023 corpora (and so propscan's models) cover
-SUPPORTED = ("en", "fr", "de", "it", "pl", "ru")
 NAMES = {"en": "English", "fr": "French", "de": "German", "it": "Italian", "pl": "Polish", "ru": "Russian",
          "ar": "Arabic", "he": "Hebrew", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch", "uk": "Ukrainian",
          "tr": "Turkish", "fa": "Persian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "el": "Greek"}

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..document import Analysis, Article, Span
+from ..document import Analysis, Article, Gold, Span
 from ..errors import DatasetError, PropscanError
 from ..splits import is_validation
 from . import (score_2021_t1, score_2021_t2, score_si, score_spans, score_st1, score_st2,
@@ -113,7 +113,7 @@ def evaluate_dataset(data: str | Path, lang: str = "en", split: str = "validatio
             results["semeval2023-st1"] = _with_meta("semeval2023-st1", score_st1(gold23, pred23), n)
         else:
             results["semeval2023-st1"] = _skipped("semeval2023-st1", "no genre classifier in the pipeline")
-        if any(a.frames or a.profile.get("frames_chosen") is not None for a in pred23):
+        if any(a.frames or a.frames_chosen is not None for a in pred23):
             results["semeval2023-st2"] = _with_meta("semeval2023-st2", score_st2(gold23, pred23), n)
         else:
             results["semeval2023-st2"] = _skipped("semeval2023-st2", "no frame classifier in the pipeline")
@@ -144,7 +144,7 @@ def evaluate_dataset(data: str | Path, lang: str = "en", split: str = "validatio
             t1_labels = _meme_t1_labels(data, split)
             for a in memes:
                 if a.article.id in t1_labels:
-                    a.profile["techniques"] = t1_labels[a.article.id]
+                    a.gold = Gold(techniques=t1_labels[a.article.id])
             pred21 = predict(memes, "semeval2021 memes")
             note = "dev set" if split == "validation" else "training + dev sets"
             results["semeval2021-t1"] = _with_meta("semeval2021-t1", score_2021_t1(memes, pred21), len(memes), note)

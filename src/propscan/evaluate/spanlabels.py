@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 from ..document import Article
 from ..taxonomy import to_view
 
 Scorer = Callable[[Article, list[tuple[int, int]]], list[dict[str, float]]]
-
-
-class TechniqueScorer(Protocol):
-    def technique_scores(self, article: Article, spans: list[tuple[int, int]]) -> list[dict[str, float]]: ...
 
 
 def load_scorer() -> Scorer | None:

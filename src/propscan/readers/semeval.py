@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..document import Analysis, Article, ParagraphLabels, Span
+from ..document import Analysis, Article, Gold, ParagraphLabels, Span
 from ..errors import DatasetError
 from ..taxonomy import normalise
 from .text import article_id, decode
@@ -85,8 +85,8 @@ def load_2023(path: str | Path, lang: str = "en", subtask: int = 3) -> list[Anal
             a.genre = {genres[art.id]: 1.0}
         if art.id in frames:
             a.frames = {fr: 1.0 for fr in frames[art.id]}
-        a.profile["labelled_subtasks"] = [n for n, ok in ((1, art.id in genres), (2, art.id in frames),
-                                                          (3, art.id in par_labels)) if ok]
+        a.gold = Gold(labelled_subtasks=[n for n, ok in ((1, art.id in genres), (2, art.id in frames),
+                                                         (3, art.id in par_labels)) if ok])
         out.append(a)
     if not out:
         raise DatasetError(f"{art_dir}: no article*.txt files")
@@ -104,7 +104,7 @@ def load_2020(path: str | Path) -> list[Analysis]:
         spans = [Span(int(r[2]), int(r[3]), normalise(r[1]), 1.0, "gold")
                  for r in _tsv(tc_dir / f"article{art.id}.task2-TC.labels")]
         a = Analysis(article=art, spans=spans)
-        a.profile["si_spans"] = [(int(r[1]), int(r[2])) for r in _tsv(si_dir / f"article{art.id}.task1-SI.labels")]
+        a.gold = Gold(si_spans=[(int(r[1]), int(r[2])) for r in _tsv(si_dir / f"article{art.id}.task1-SI.labels")])
         out.append(a)
     return out
 

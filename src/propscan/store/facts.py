@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from ..document import Analysis, Article
 from ..taxonomy import category_of
 
-FRAME_THRESHOLD = 0.5
 _WORD = re.compile(r"\w+")
 _YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -121,17 +120,9 @@ def date_of(article: Article) -> dt.date | None:
     return parse_date(date_from_text(article.raw))
 
 
-def top_genre(analysis: Analysis) -> str:
-    if not analysis.genre:
-        return ""
-    return max(analysis.genre.items(), key=lambda kv: (kv[1], kv[0]))[0]
-
-
 def chosen_frames(analysis: Analysis) -> dict[str, float]:
-    chosen = analysis.profile.get("frames_chosen")
-    if isinstance(chosen, (list, tuple)):
-        return {str(f): float(analysis.frames.get(f, 1.0)) for f in chosen}
-    return {f: float(s) for f, s in analysis.frames.items() if s >= FRAME_THRESHOLD}
+    """The chosen frames (``Analysis.chosen_frames``) with their scores (1.0 for a choice without one)."""
+    return {str(f): float(analysis.frames.get(f, 1.0)) for f in analysis.chosen_frames()}
 
 
 def technique_counts(analysis: Analysis) -> dict[str, tuple[int, int]]:
@@ -146,7 +137,7 @@ def technique_counts(analysis: Analysis) -> dict[str, tuple[int, int]]:
 
 
 def score_of(analysis: Analysis) -> float | None:
-    s = analysis.profile.get("score")
+    s = analysis.profile.score if analysis.profile else None
     return float(s) if isinstance(s, (int, float)) and not isinstance(s, bool) else None
 
 

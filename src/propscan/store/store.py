@@ -284,7 +284,7 @@ class Store:
             "article_id": safe_text(art.id[:512]),
             "source": safe_text(art.source or ""),
             "language": safe_text((art.language or "")[:16]),
-            "genre": facts.top_genre(a)[:32],
+            "genre": (a.top_genre() or "")[:32],
             "n_chars": len(art.text),
             "n_words": facts.n_words(art.text),
             "body": safe_text(facts.search_text(art.text)),

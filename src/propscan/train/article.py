@@ -193,7 +193,7 @@ class Rows:
         for lg, arts in corpora.items():
             remember_lead_vectors(arts, lead_matrix(lg, arts))
             for a in arts:
-                if subtask in a.profile.get("labelled_subtasks", []):
+                if a.gold is not None and subtask in (a.gold.labelled_subtasks or []):
                     self.analyses.append(a)
                     self.lang.append(lg)
                     self.fold.append(protocol_fold(lg, a.article.id, outer))

@@ -197,7 +197,8 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
     _, val20 = split(load_2020(cfg.data))
     if cfg.max_train_articles:
         val20 = val20[: len(val)]
-    si_gold = [Analysis(article=a.article, spans=[Span(s, e, "Loaded_Language") for s, e in a.profile["si_spans"]])
+    si_gold = [Analysis(article=a.article,
+                        spans=[Span(s, e, "Loaded_Language") for s, e in (a.gold.si_spans if a.gold else None) or []])
                for a in val20]
     cache20 = tagger.token_probs([a.article for a in val20])
     si_pred = predict(tagger, val20, cache20, repetition if use_rule else None)

@@ -3,7 +3,7 @@
 Each Analysis is rendered to its HTML fragment as it arrives (so the article
 texts need not be kept), and the page, with its index, overall legend and
 footer, is written at ``close``. The rendering itself lives in
-``propscan.render`` so the web app shows articles exactly like the report.
+``writers.report`` so the web app shows articles exactly like the report.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import IO
 
 from ..document import Analysis
-from . import Writer
+from .base import Writer
 
 
 class HtmlWriter(Writer):
     def __init__(self, out: IO[str], taxonomy: str = "2023", title: str = "propscan report") -> None:
         super().__init__(out, taxonomy)
-        from ..render import PageBuilder
+        from ..writers.report import PageBuilder
 
         self.page = PageBuilder(taxonomy, title)
 
