@@ -463,3 +463,21 @@ def test_legend_has_a_confidence_control() -> None:
     page = render_article(overlapping())
     assert 'class="ps-minconf" data-scope="article" min="0" max="95"' in page
     assert 'data-scope="all"' in render_page([overlapping(), overlapping()]).split('class="ps-minconf"')[1][:30]
+
+
+def test_report_templates_escape_every_printed_value_with_html_escape():
+    """The report is rendered from Jinja templates (writers/templates/report) whose environment escapes
+    each printed value as ``html.escape`` does, so the page stays byte-identical to the f-string version
+    and nothing prints unescaped for want of a filter; a misspelt name fails instead of printing nothing."""
+    import html as _html
+
+    import jinja2
+
+    from propscan.writers.report import ENV
+
+    evil = "<b title='x'>\"&"
+    assert ENV.from_string("{{ v }}|{{ v|humanise }}").render(v=evil) == f"{_html.escape(evil)}|{_html.escape(evil)}"
+    with pytest.raises(jinja2.UndefinedError):
+        ENV.from_string("{{ nothing }}").render()
+    page = render_page([Analysis(article=Article(id="q'1", text=evil + "\n\nBody."))])
+    assert _html.escape(evil) in page and evil not in page

@@ -308,3 +308,28 @@ def test_an_older_store_gains_the_new_columns(tmp_path):
     with Store(str(path)) as s:
         assert s.search(q="corrupt elite")[0] == 1
         assert s.info(pk)["n_words"] == 11
+
+
+def test_a_tied_genre_is_indexed_as_the_writers_and_the_scorer_read_it(store):
+    """Issue 12: on a 50/50 tie the store indexed `reporting` while the SemEval writer and the evaluation
+    said `opinion`; all now read ``Analysis.top_genre`` (ties: the first name)."""
+    a = make("tie", TEXT)
+    a.genre = {"reporting": 0.5, "opinion": 0.5, "satire": 0.0}
+    store.add(a)
+    assert a.top_genre() == "opinion"
+    assert [r["genre"] for r in store.search()[1]] == ["opinion"]
+
+
+def test_labelled_paragraphs_count_paragraphs_with_a_technique(store):
+    """The store counts labelled paragraphs; "flagged" keeps its one meaning (ParagraphLabels: not scored)."""
+    import sqlalchemy as sa
+
+    from propscan.store.schema import articles
+
+    a = make("lab", TEXT)
+    a.paragraphs[1].techniques = ["Loaded_Language"]
+    a.paragraphs[2].flagged = "language: fr"
+    pk = store.add(a)
+    with store.engine.connect() as conn:
+        n = conn.execute(sa.select(articles.c.n_labelled_paragraphs).where(articles.c.id == pk)).scalar_one()
+    assert n == 1

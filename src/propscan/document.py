@@ -277,6 +277,16 @@ class Profile:
         d.update(self.extra)
         return d
 
+    # read like the JSON object too (``profile["score"]``), so code written when it was a dict keeps working
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Profile":
         known = {k: d[k] for k in cls.KEYS if k in d}

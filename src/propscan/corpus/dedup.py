@@ -7,7 +7,7 @@ stored, so finding the candidates of a new article is an indexed lookup:
 de-duplication is incremental and works the same on a million articles as on
 ten, on SQLite and PostgreSQL. Candidates are confirmed with the estimated
 Jaccard similarity. A duplicate is linked to every match (``duplicates``) and
-flagged with ``dup_of`` = the earliest stored article it copies; ``repeat``
+marked with ``dup_of`` = the earliest stored article it copies; ``repeat``
 marks a copy of an earlier article from the same outlet.
 """
 

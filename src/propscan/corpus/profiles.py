@@ -124,7 +124,7 @@ MIN_COMPARE, MAX_COMPARE = 1, 5  # one outlet: its own rates with intervals
 
 
 class Rate(TypedDict):
-    spans: int  # spans (or flagged paragraphs, for paragraph-only labels) in the outlet's articles
+    spans: int  # spans (or labelled paragraphs, for paragraph-only labels) in the outlet's articles
     articles: int  # articles using it
     per_1000_words: float
     per_1000_ci: list[float]  # exact (Garwood) Poisson interval on the span count

@@ -373,7 +373,7 @@ def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
         rows = conn.execute(sa.select(articles.c.id, articles.c.title, articles.c.outlet, articles.c.outlet_source,
                                       articles.c.date, articles.c.genre, articles.c.n_spans, articles.c.score,
                                       articles.c.url, articles.c.language, articles.c.dup_of,
-                                      articles.c.n_paragraphs, articles.c.n_flagged_paragraphs, articles.c.n_words)
+                                      articles.c.n_paragraphs, articles.c.n_labelled_paragraphs, articles.c.n_words)
                             .where(articles.c.story_id == s.id)
                             .order_by(articles.c.outlet, articles.c.date.asc().nullslast(), articles.c.id)).all()
         ids = [r.id for r in rows]
@@ -393,7 +393,7 @@ def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
             "id": int(r.id), "title": r.title, "date": _iso(r.date), "url": r.url, "language": r.language,
             "genre": r.genre, "n_spans": int(r.n_spans), "n_words": int(r.n_words or 0), "score": r.score,
             "duplicate_of": r.dup_of, "outlet_source": r.outlet_source,
-            "flagged_paragraphs": f"{r.n_flagged_paragraphs}/{r.n_paragraphs}",
+            "labelled_paragraphs": f"{r.n_labelled_paragraphs}/{r.n_paragraphs}",
             "techniques": dict(sorted(techs.get(r.id, {}).items(), key=lambda kv: (-kv[1], kv[0]))),
             "categories": dict(sorted(cats.get(r.id, {}).items(), key=lambda kv: (-kv[1], kv[0]))),
             "frames": frs.get(r.id, []),

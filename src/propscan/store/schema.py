@@ -32,7 +32,9 @@ articles = sa.Table(
     sa.Column("body", sa.Text, nullable=False, default="", server_default=""),
     sa.Column("n_spans", sa.Integer, nullable=False, default=0),
     sa.Column("n_paragraphs", sa.Integer, nullable=False, default=0),
-    sa.Column("n_flagged_paragraphs", sa.Integer, nullable=False, default=0),
+    # paragraphs labelled with a technique. "flagged" means "not scored" (ParagraphLabels.flagged): the
+    # code says labelled, the database keeps the column name it was created with (no migration)
+    sa.Column("n_flagged_paragraphs", sa.Integer, key="n_labelled_paragraphs", nullable=False, default=0),
     sa.Column("score", sa.Float),
     sa.Column("analysis", sa.Text, nullable=False),  # Analysis.to_dict() as JSON
     sa.Column("added_at", sa.DateTime, nullable=False),

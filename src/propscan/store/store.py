@@ -290,7 +290,7 @@ class Store:
             "body": safe_text(facts.search_text(art.text)),
             "n_spans": len(a.spans),
             "n_paragraphs": len(a.paragraphs),
-            "n_flagged_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
+            "n_labelled_paragraphs": sum(1 for p in a.paragraphs if p.techniques),
             "score": facts.score_of(a),
             # NUL is escaped by json; a lone surrogate is not, and no database can take it
             "analysis": safe_text(json.dumps(a.to_dict(), ensure_ascii=False)),
