@@ -84,9 +84,9 @@ def samples(folder: str) -> list[dict]:
     rows = []
     for path in sorted(Path(folder).glob("*.txt")):
         a = analyze(str(path))
-        rows.append({"sample": path.name, "words": a.profile.get("words"), "score": a.profile.get("score"),
+        rows.append({"sample": path.name, "words": a.profile.words, "score": a.profile.score,
                      "genre": {k: round(v, 3) for k, v in a.genre.items()},
-                     "density_per_1000_words": a.profile.get("density_per_1000_words")})
+                     "density_per_1000_words": a.profile.density_per_1000_words})
     return rows
 
 

@@ -13,7 +13,6 @@ protocol (models/ARTICLE_MODEL_CARD.md).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..document import Analysis, Profile
 from ..taxonomy import CATEGORIES, TECHNIQUES

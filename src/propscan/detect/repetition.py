@@ -166,8 +166,7 @@ class RepetitionDetector:
         return cls()
 
     def __call__(self, analysis: Analysis) -> Analysis:
-        lang = (analysis.article.language or "en").lower()
-        if not lang.startswith("en"):
+        if analysis.language() not in ("", "en"):
             return analysis  # the stopword list is English
         if self.replace_tagger:
             analysis.spans = [s for s in analysis.spans if not (s.technique == "Repetition" and s.detector == "tagger")]

@@ -399,8 +399,7 @@ class SpanTagger:
     def _process(self, batch: list[Analysis]) -> list[Analysis]:
         todo = []
         for a in batch:
-            lang = (a.article.language or "").lower()
-            if lang and lang != self.language and not lang.startswith(self.language + "-"):
+            if a.language() not in ("", self.language):
                 a.notices.append(f"{self.name}: no span model for language '{a.article.language}' yet; "
                                  f"the English tagger was not applied")
                 a.undetected["spans"] = list(self.labels)  # no technique is looked for at span level

@@ -16,13 +16,11 @@ def load_scorer() -> Scorer | None:
 
     None when no tagger model is installed; the tagger alone when the priors file is absent.
     """
-    try:
-        from ..detect.span_priors import SpanPriors
-        from ..detect.tagger import SpanTagger
-    except ImportError:
-        return None
+    from ..detect.span_priors import SpanPriors
+    from ..detect.tagger import SpanTagger
+
     tagger = SpanTagger.create()
-    if tagger is None or not hasattr(tagger, "technique_scores"):
+    if tagger is None:
         return None
     priors = SpanPriors.load()
     if priors is None:
