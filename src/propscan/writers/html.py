@@ -12,13 +12,12 @@ from typing import IO
 
 from ..document import Analysis
 from .base import Writer
+from .report import PageBuilder
 
 
 class HtmlWriter(Writer):
     def __init__(self, out: IO[str], taxonomy: str = "2023", title: str = "propscan report") -> None:
         super().__init__(out, taxonomy)
-        from ..writers.report import PageBuilder
-
         self.page = PageBuilder(taxonomy, title)
 
     def write(self, analysis: Analysis) -> None:

@@ -26,6 +26,7 @@ template prints goes through ``html.escape`` (the environment's ``finalize``: no
 unescaped by forgetting a filter); data for the script sits in a ``<script type="application/json">``
 block with ``<``, ``>`` and ``&`` escaped, and the script only ever uses ``textContent``.
 """
+
 from __future__ import annotations
 
 import bisect
