@@ -54,7 +54,7 @@ def outer_figures(data: str) -> dict:
     fresh = list(frames.pipe(fresh))
     t2 = time.perf_counter()
     y = np.array([GENRES.index(next(iter(g.genre))) for g in gold])
-    pred = np.array([GENRES.index(max(p.genre, key=p.genre.get)) for p in fresh])
+    pred = np.array([GENRES.index(p.top_genre()) for p in fresh])
     score = np.array([1.0 - p.genre["reporting"] for p in fresh])
 
     def auc(i):

@@ -160,7 +160,7 @@ class Compact(Extension):
 def environment() -> Environment:
     """The report's Jinja environment: templates/report/*.html with escaping that cannot be forgotten."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, finalize=_escape,
-                      undefined=StrictUndefined, extensions=[Compact])
+                      undefined=StrictUndefined, extensions=[Compact], auto_reload=False)
     env.globals.update(label=_label, definition=_definition, kind=_kind, ranked=_ranked, REASONS=REASONS,
                        clamp=lambda v, lo, hi: min(max(float(v), lo), hi))
     env.filters.update(score=_fmt_score, humanise=_humanise, clip=_clip, fmt=format)
