@@ -244,8 +244,8 @@ def base_language(code: str | None) -> str:
 class Profile:
     """The persuasion profile (``classify.profile``): how much, and which kinds of, persuasion a text uses.
 
-    Why typed: it shares the JSON ``profile`` object with the chosen frames; as a plain dict each
-    writer had to merge into it without erasing what the other wrote. Keys are documented in
+    Why typed: it shares the JSON ``profile`` object with the chosen frames; as one plain dict the
+    profiler had to merge into it so as not to erase what the frame classifier wrote. Keys are documented in
     docs/persuasion_profile.md; ``extra`` keeps keys of other writers' or older documents.
     """
 
@@ -324,8 +324,6 @@ class Analysis:
     genre: dict[str, float] = field(default_factory=dict)
     frames: dict[str, float] = field(default_factory=dict)
     profile: Profile | None = None  # the persuasion profile, once ``classify.profile`` ran
-    # the frames the classifier commits to (``classify.frames``); None when it did not run
-    frames_chosen: list[str] | None = None
     models: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     # {"min_confidence": t, ...}: the threshold the labels were shown at (see detect.calibration)
@@ -335,6 +333,10 @@ class Analysis:
     # calibrated spans below the threshold, kept so that a different threshold can be applied afterwards
     # (``detect.paragraphs.decide``); never serialised
     candidates: list[Span] = field(default_factory=list, repr=False, compare=False)
+    # (the fields below were split out of ``profile`` or setattr: declared last, so positional construction
+    # keeps the meaning it had)
+    # the frames the classifier commits to (``classify.frames``); None when it did not run
+    frames_chosen: list[str] | None = None
     gold: Gold | None = None  # the annotations of a dataset article; None for a prediction
     # work components share within one run (e.g. the lead embedding, ``classify.lead``); never serialised
     scratch: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
