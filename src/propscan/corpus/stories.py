@@ -1,7 +1,7 @@
 """Stories: articles about the same event or development, grouped by what they say and when.
 
 Recipe (measured in docs/corpus.md). Each article's title and lede are
-embedded with the shared MiniLM encoder (``propscan.embed``, ONNX). Two
+embedded with the shared MiniLM encoder (``propscan.runtime.encoders``, ONNX). Two
 articles are *linked* when their cosine similarity clears a threshold that
 rises with the time between them::
 
@@ -58,7 +58,7 @@ def lede(text: str, chars: int = LEDE_CHARS) -> str:
 def default_embedder() -> Any | None:
     """The shared encoder, or None when its model is absent (stories are then left for later)."""
     try:
-        from ..embed import Embedder
+        from ..runtime.encoders import Embedder
         from ..errors import ModelError
     except ImportError:
         return None
