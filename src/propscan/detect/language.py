@@ -161,7 +161,7 @@ class LanguageTagger(Base):
     def __init__(self, settings: Settings = DEFAULT) -> None:
         import py3langid  # its own __version__: importlib.metadata costs ~0.1 s of start-up
 
-        self.version = f"en-function-words-1+py3langid-{getattr(py3langid, '__version__', '?')}"
+        self.version = f"en-function-words-1+py3langid-{py3langid.__version__}"
         self.settings = settings
 
     @classmethod
