@@ -22,8 +22,6 @@ import numpy as np
 from ..components import LANGUAGE, PARAGRAPH_SCORES, SPANS, Base
 from ..document import Analysis, Article, Span
 from ..runtime import models, onnx
-from ..runtime.loading import Loading
-from ..runtime.registry import MODELS
 from ..runtime.settings import DEFAULT, Settings
 from .decoding import decode_candidates, even_windows, paragraph_scores, stitch, trim, windows
 
@@ -75,11 +73,6 @@ def thread_count(settings: Settings) -> int:
     return settings.threads if settings.threads is not None else DEFAULT_THREADS
 
 
-def _session(path: Path, threads: int, cache_dir: Path | None) -> Loading[Any]:
-    """The onnxruntime session for ``path``, loading in the background; one per (model, threads) and process."""
-    return MODELS.load("tagger", (str(path), threads, cache_dir), lambda: onnx.session(path, threads, cache_dir))
-
-
 class SpanTagger(Base):
     """Component: tag persuasion-technique spans with the bundled ONNX model.
 
@@ -129,7 +122,7 @@ class SpanTagger(Base):
             threads = thread_count(settings)
         # importing onnxruntime and building the session take ~0.3 s: on a background thread while the other
         # components load (started by ``preload`` already when this is the settings' model)
-        self._session = _session(model_dir / models.TAGGER_ONNX, threads, settings.cache_dir)
+        self._session = onnx.shared_session(model_dir / models.TAGGER_ONNX, threads, settings.cache_dir)
         self._inputs: set[str] | None = None
         self._lock = threading.Lock()
 
@@ -142,7 +135,7 @@ class SpanTagger(Base):
     def preload(cls, settings: Settings = DEFAULT) -> None:
         path = models.path(models.TAGGER_ONNX, settings)
         if path.is_file():
-            _session(path, thread_count(settings), settings.cache_dir)
+            onnx.shared_session(path, thread_count(settings), settings.cache_dir)
 
     @classmethod
     def create(cls, settings: Settings = DEFAULT) -> "SpanTagger | None":

@@ -32,12 +32,15 @@ class Registry:
         self._values: dict[tuple[str, Hashable], Any] = {}
         self._overrides: dict[str, Any] = {}
 
-    def load(self, kind: str, key: Hashable, build: Callable[[], T]) -> Loading[T]:
-        """The ``Loading`` of ``build()`` for ``(kind, key)``, started on the first call, the same one after."""
+    def load(self, kind: str, key: Hashable, build: Callable[[], T], name: str | None = None) -> Loading[T]:
+        """The ``Loading`` of ``build()`` for ``(kind, key)``, started on the first call, the same one after.
+
+        ``name`` names the loading thread (default ``kind``).
+        """
         with self._lock:
             got = self._loads.get((kind, key))
             if got is None:
-                got = self._loads[(kind, key)] = Loading(build, kind)
+                got = self._loads[(kind, key)] = Loading(build, name or kind)
             return got
 
     def value(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
