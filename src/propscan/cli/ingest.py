@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_bytes < 1:
         raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
-    store = Store(args.db, busy_timeout_ms=args.settings.db_busy_timeout_ms)
+    store = Store(args.db, settings=args.settings)
     faults = Faults(args.settings.fault)
     faults.arm(store.engine)
     tally = Tally(args.quiet)

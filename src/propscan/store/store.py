@@ -21,7 +21,7 @@ from ..document import Analysis, Article
 from .. import errors
 from ..errors import InputError, PropscanError, StoreError
 from ..readers.text import safe_text
-from ..runtime.settings import DEFAULT_BUSY_TIMEOUT_MS
+from ..runtime.settings import DEFAULT, Settings
 from ..taxonomy import normalise
 from . import facts
 from .schema import articles, feedback, frames, metadata, migrate, techniques
@@ -121,9 +121,9 @@ def _iso(d: Any) -> str | None:
 class Store:
     """Analysed articles and their corpus links; build one per process."""
 
-    def __init__(self, url: str | None = None, *, create: bool = True,
-                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
-        """``busy_timeout_ms``: how long a SQLite write waits for another process's lock (``Settings``)."""
+    def __init__(self, url: str | None = None, *, create: bool = True, settings: Settings = DEFAULT) -> None:
+        """``settings``: how long a SQLite write waits for a lock; the sentence encoder the corpus links with."""
+        self.settings = settings
         self.url = resolve_url(url)
         try:
             u = sa.engine.make_url(self.url)
@@ -141,7 +141,7 @@ class Store:
             raise PropscanError(f"--db {url}: the database driver is not installed ({e.name}); "
                                 "for PostgreSQL: pip install 'propscan[postgres]'") from None
         if self.dialect == "sqlite":
-            sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms))
+            sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, settings.db_busy_timeout_ms))
         if create:
             try:
                 metadata.create_all(self.engine)

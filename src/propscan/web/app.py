@@ -84,7 +84,7 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     if store is None:
         from ..store import Store
 
-        store = Store(db_url or settings.core.db_url, busy_timeout_ms=settings.core.db_busy_timeout_ms)
+        store = Store(db_url or settings.core.db_url, settings=settings.core)
     if analyzer_factory is None:
         import functools
 
