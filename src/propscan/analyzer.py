@@ -63,15 +63,15 @@ def build(targets: Sequence[str] = DEFAULT_PIPELINE, settings: Settings = DEFAUL
     Why: loading happens on background threads, and the slowest load (the
     multilingual encoder, needed late in the pipeline) should start first. A
     pipeline in the wrong order fails here (``PipelineError`` naming the
-    component and what it misses), before any model is loaded.
+    component and what it misses), before any component's model is loaded.
     """
-    factories: list[Factory] = [f for f in map(_factory, targets) if f is not None]
-    check_order(factories)
-    if tuple(targets) == DEFAULT_PIPELINE:
+    if tuple(targets) == DEFAULT_PIPELINE:  # before the component modules (and numpy) are imported
         for early in EARLY:
             start = _factory(early)
             if start is not None:
                 start()
+    factories: list[Factory] = [f for f in map(_factory, targets) if f is not None]
+    check_order(factories)
     for f in factories:
         f.preload(settings)
     made = [f.create(settings) for f in factories]
