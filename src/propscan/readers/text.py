@@ -95,9 +95,9 @@ def _prefer_cp1252(data: bytes, guess: str) -> str:
         return guess
     if western == guess:
         return guess
-    import py3langid
+    from ..detect.language import identifier  # the one loaded identifier (``runtime.registry``), not a second copy
 
-    return western if py3langid.classify(western)[0] in _WESTERN else guess
+    return western if identifier().classify(western)[0] in _WESTERN else guess
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
