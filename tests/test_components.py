@@ -141,3 +141,15 @@ def test_genre_and_language_are_declared_facts():
 
     assert GENRE in GenreClassifier.provides and LANGUAGE in GenreClassifier.requires
     assert LanguageTagger.provides == (LANGUAGE,)
+
+
+def test_analyze_reads_a_file_within_the_settings_size_limit(tmp_path):
+    from propscan.analyzer import analyze
+    from propscan.errors import InputError
+
+    path = tmp_path / "big.txt"
+    path.write_text("Title\n\n" + "word " * 50, encoding="utf-8")
+    with using(Analyzer([Gives()])):
+        with pytest.raises(InputError, match="too large"):
+            analyze(path, settings=Settings(max_bytes=100))
+        assert analyze(path, settings=Settings(max_bytes=1000)).article.title == "Title"

@@ -240,7 +240,7 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
         if not is_path and "\n" not in s and _PATH_LIKE.fullmatch(s.strip()):
             raise InputError(s, "no such file (give the article text itself, or an existing path)")
         if is_path:
-            got = next(iter_articles([s], clean=clean, max_chars=settings.max_chars))
+            got = next(iter_articles([s], max_bytes=settings.max_bytes, clean=clean, max_chars=settings.max_chars))
             if isinstance(got, InputError):
                 raise got
             article = got

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..document import Article
 from ..errors import BINARY, EMPTY, TOO_LARGE, UNREADABLE, InputError
+from ..runtime.settings import DEFAULT_MAX_BYTES  # the one default (``Settings.max_bytes``)
 
-DEFAULT_MAX_BYTES = 5_000_000
 _ARTICLE_ID = re.compile(r"^article(\w+?)(?:\.txt)?$")
 
 

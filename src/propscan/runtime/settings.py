@@ -31,6 +31,7 @@ from ..errors import PropscanError
 __all__ = ["DEFAULT", "Settings", "default_cache_dir", "from_environ"]
 
 DEFAULT_MAX_CHARS = 100_000
+DEFAULT_MAX_BYTES = 5_000_000
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 CACHE_OFF = ("", "off", "0", "none")
 
@@ -52,6 +53,8 @@ class Settings:
     # the most characters of one article the pipeline sees (the tagger's time and memory grow with the
     # text, about 3 s per 100,000 characters on one core); a longer input is cut and says so
     max_chars: int = DEFAULT_MAX_CHARS
+    # the largest input file read, in bytes (the CLI's --max-bytes; the web app has its own upload limit)
+    max_bytes: int = DEFAULT_MAX_BYTES
     # where inflated model tables and optimised graphs are kept (``runtime.cache``); None: no cache
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     # the models folder; None: the one bundled with the package (``runtime.models``)
