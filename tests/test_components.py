@@ -153,3 +153,12 @@ def test_analyze_reads_a_file_within_the_settings_size_limit(tmp_path):
         with pytest.raises(InputError, match="too large"):
             analyze(path, settings=Settings(max_bytes=100))
         assert analyze(path, settings=Settings(max_bytes=1000)).article.title == "Title"
+
+
+def test_one_module_knows_the_models_folder_and_reads_tagger_json():
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "train" or rel == Path("runtime/models.py"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert '/ "models"' not in source and '"tagger.json"' not in source, rel
