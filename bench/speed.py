@@ -277,7 +277,7 @@ def main() -> int:
                f"{'' if args.n == 100 else f' --n {args.n}'} --write-docs` "
                f"on {before} (at the start; other jobs share the cores, so absolute numbers are pessimistic "
                "while the ratio holds). The CLI runs after the in-process run, so the user cache of inflated "
-               "model tables (`propscan.cache`) is warm, as on every run but the first after installing; "
+               "model tables (`propscan.runtime.cache`) is warm, as on every run but the first after installing; "
                "`bench/startup.py --cold` measures that first run.\n\n" + body + "\n")
         replace_section(ROOT / "docs" / "speed.md", "speed", doc, "Speed")
         print("wrote docs/speed.md", file=sys.stderr)

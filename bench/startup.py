@@ -5,11 +5,11 @@
 Runs ``propscan analyze FILE -f jsonl -q`` (default: the first bundled example)
 ``--runs`` times in fresh processes and reports the median time to the first
 JSON line and to exit. One more run is instrumented: it records when each
-component is built, when each background load (``propscan.loading``: tagger
+component is built, when each background load (``propscan.runtime.loading``: tagger
 session, language identifier, SentencePiece, multilingual encoder, frame
 model) finishes, and when each component runs on the first
 article, in seconds since the process started. The user cache of inflated
-tables (``propscan.cache``) is warm for the timed runs, as for every run after
+tables (``propscan.runtime.cache``) is warm for the timed runs, as for every run after
 the first; ``--cold`` clears it before each run instead.
 """
 
@@ -41,28 +41,45 @@ def _child(argv: list[str]) -> int:
         events.append((round(time.perf_counter() - t0, 3), what))
 
     import propscan.analyzer as analyzer
-    import propscan.components as components
-    import propscan.loading as loading
+    import propscan.runtime.loading as loading
 
     # none of these imports numpy: the run starts as the plain CLI does
     mark("propscan imported")
-    create, run, load = analyzer._create, components.pipe, loading.Loading._run
+    build, factory_of, load = analyzer.build, analyzer._factory, loading.Loading._run
 
-    def timed_create(factory):  # type: ignore[no-untyped-def]
-        got = create(factory)
-        mark(f"built {factory.__name__}")
-        return got
+    def timed_factory(target):  # type: ignore[no-untyped-def]
+        f = factory_of(target)
+        if f is None or not hasattr(f, "create"):  # absent, or an early load (a plain function)
+            return f
 
-    def timed_pipe(c, analyses):  # type: ignore[no-untyped-def]
-        out = list(run(c, analyses))
-        mark(f"ran {c.name}")
-        return out
+        class Timed:  # the factory, its create() timed
+            name, requires, provides = f.name, f.requires, f.provides
+            preload = staticmethod(f.preload)
+
+            @staticmethod
+            def create(settings):  # type: ignore[no-untyped-def]
+                got = f.create(settings)
+                mark(f"built {f.__name__}")
+                return got
+
+        return Timed
+
+    def timed_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+        components = build(*args, **kwargs)
+        for c in components:
+            def timed_pipe(analyses, run=c.pipe, name=c.name):  # type: ignore[no-untyped-def]
+                out = list(run(analyses))
+                mark(f"ran {name}")
+                return out
+
+            c.pipe = timed_pipe  # this instance only
+        return components
 
     def timed_load(self):  # type: ignore[no-untyped-def]
         load(self)
         mark(f"background: {self._thread.name.removeprefix('propscan-load-')} loaded")
 
-    analyzer._create, analyzer.pipe, loading.Loading._run = timed_create, timed_pipe, timed_load
+    analyzer.build, analyzer._factory, loading.Loading._run = timed_build, timed_factory, timed_load
     from propscan.cli import main
 
     try:
@@ -127,7 +144,7 @@ def main() -> int:
         f"Measured {stamp()} by `python bench/startup.py --runs {args.runs} --cold-runs {args.cold_runs} "
         f"--write-docs` on {machine()}: `propscan analyze {Path(args.file).name} -f jsonl -q` in a fresh process "
         "each time. Every run but the first after installing finds the user cache of inflated model tables "
-        "(`propscan.cache`, ~170 MB under `~/.cache/propscan`) filled; the first one writes it.",
+        "(`propscan.runtime.cache`, ~170 MB under `~/.cache/propscan`) filled; the first one writes it.",
         "",
         "| measure | median s | min s | max s | target | |",
         "|---|---:|---:|---:|---:|---|",

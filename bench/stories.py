@@ -139,7 +139,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="folder holding semeval2020-task11/")
     args = ap.parse_args()
     from propscan.corpus import stories
-    from propscan.embed import Embedder
+    from propscan.runtime.encoders import Embedder
     from propscan.readers.semeval import find_2020
     from propscan.readers.text import read_text_file
 

@@ -13,12 +13,14 @@ import io
 import json
 import re
 import sys
+from typing import Iterator
 from pathlib import Path
 
 import pytest
 
 import propscan.analyzer
-from propscan.analyzer import Analyzer
+from propscan.analyzer import Analyzer, using
+from propscan.components import Base
 from propscan.cli import main
 from propscan.document import Analysis, Span
 from propscan.taxonomy import NAMES_2020, TECHNIQUE_NAMES
@@ -29,7 +31,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD = [FIXTURES / "cli_article7001.txt", FIXTURES / "cli_article7002.txt"]
 
 
-class MarkCorrupt:
+class MarkCorrupt(Base):
     """Loaded_Language on every "corrupt", Name_Calling on "corrupt elite" (overlapping)."""
 
     name = "test-rules"
@@ -48,8 +50,9 @@ class MarkCorrupt:
 
 
 @pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(propscan.analyzer, "_default", Analyzer([MarkCorrupt()]))
+def rules() -> Iterator[None]:
+    with using(Analyzer([MarkCorrupt()])):
+        yield
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

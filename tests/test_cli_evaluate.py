@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from propscan.analyzer import Analyzer
+from propscan.analyzer import Analyzer, using
+from propscan.components import Base
 from propscan.cli import main
 from propscan.document import Analysis, Span
 
@@ -18,7 +19,7 @@ KEYWORDS = {"corrupt": "Loaded_Language", "so-called experts": "Name_Calling-Lab
             "disaster": "Loaded_Language", "rain": "Doubt"}
 
 
-class KeywordTagger:
+class KeywordTagger(Base):
     """A stand-in for the trained pipeline: fixed keywords become spans; paragraphs, genre, frames follow."""
 
     name = "keywords"
@@ -42,11 +43,15 @@ def fake_scorer(article, spans):
 
 
 @pytest.fixture
-def fake_pipeline(monkeypatch):
-    import propscan.analyzer as analyzer_mod
+def keywords():
+    with using(Analyzer([KeywordTagger()])):
+        yield
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch, keywords):
     import propscan.evaluate.spanlabels as spanlabels
 
-    monkeypatch.setattr(analyzer_mod, "_default", Analyzer([KeywordTagger()]))
     monkeypatch.setattr(spanlabels, "load_scorer", lambda: fake_scorer)
 
 
@@ -172,11 +177,9 @@ def test_data_split_all_includes_training_articles(fake_pipeline, capsys):
     assert got["tasks"]["semeval2021-t2"]["articles"] == 2
 
 
-def test_data_table_and_missing_tagger(monkeypatch, capsys):
-    import propscan.analyzer as analyzer_mod
+def test_data_table_and_missing_tagger(monkeypatch, capsys, keywords):
     import propscan.evaluate.spanlabels as spanlabels
 
-    monkeypatch.setattr(analyzer_mod, "_default", Analyzer([KeywordTagger()]))
     monkeypatch.setattr(spanlabels, "load_scorer", lambda: None)
     assert main(["evaluate", "--data", str(DATA), "--per-label"]) == 0
     out = capsys.readouterr().out

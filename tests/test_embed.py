@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from propscan.embed import DIM, ENCODER_ONNX, Embedder
+from propscan.runtime.encoders import DIM, ENCODER_ONNX, Embedder
 
 pytestmark = pytest.mark.skipif(not ENCODER_ONNX.is_file(), reason="encoder.onnx not exported")
 
@@ -50,7 +50,7 @@ def test_runtime_does_not_import_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from propscan.embed import Embedder; Embedder.create().embed(['x']); "
+    code = ("import sys; from propscan.runtime.encoders import Embedder; Embedder.create().embed(['x']); "
             "bad = [m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0

@@ -91,17 +91,16 @@ def test_a_failing_article_is_isolated(monkeypatch):
         def pipe(self, arts, batch_size=16):
             return self.run_batch(list(arts))
 
-    monkeypatch.setattr(engine, "_analyzer", Flaky())
+    from propscan.analyzer import using
+
     arts = articles(3)
     arts[1] = Article(id="bad", text="boom\n\nboom", source="bad.txt")
-    got = list(engine.analyze_stream(arts, batch_size=3, errors="yield"))
-    assert [type(g).__name__ for g in got] == ["Analysis", "InputError", "Analysis"]
-    assert isinstance(got[1], InputError) and str(got[1]).startswith("bad.txt: analysis failed")
-    import propscan.analyzer
-
-    monkeypatch.setattr(propscan.analyzer, "_default", Flaky())
-    with pytest.raises(RuntimeError, match="kaput"):  # in one process, a bug keeps its traceback
-        list(engine.analyze_stream(arts, batch_size=3))
+    with using(Flaky()):
+        got = list(engine.analyze_stream(arts, batch_size=3, errors="yield"))
+        assert [type(g).__name__ for g in got] == ["Analysis", "InputError", "Analysis"]
+        assert isinstance(got[1], InputError) and str(got[1]).startswith("bad.txt: analysis failed")
+        with pytest.raises(RuntimeError, match="kaput"):  # in one process, a bug keeps its traceback
+            list(engine.analyze_stream(arts, batch_size=3))
 
 
 @pytest.mark.parametrize("kwargs, match", [

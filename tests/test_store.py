@@ -194,10 +194,12 @@ def test_bad_feedback_is_refused(store, args, match):
 
 
 def test_default_url_and_plain_paths(monkeypatch, tmp_path):
-    monkeypatch.delenv("PROPSCAN_DB", raising=False)
-    assert resolve_url(None) == "sqlite:///propscan.db"
+    from propscan.runtime.settings import from_environ
+
     monkeypatch.setenv("PROPSCAN_DB", str(tmp_path / "env.db"))
-    assert resolve_url(None) == f"sqlite:///{tmp_path / 'env.db'}"
+    assert resolve_url(None) == "sqlite:///propscan.db"  # the library reads no environment variable
+    assert resolve_url(from_environ({"PROPSCAN_DB": str(tmp_path / "env.db")}).db_url) == \
+        f"sqlite:///{tmp_path / 'env.db'}"
     assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"
 

@@ -7,27 +7,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from propscan.detect import decoding as dec
 from propscan.detect import tagger as tg
 from propscan.document import Analysis, Article
+from propscan.runtime import models
+from propscan.runtime.settings import Settings
 
 LABELS = ["Loaded_Language", "Doubt"]
 
 
 def test_windows_cover_every_token_once_at_least():
     for n in (0, 1, 5, 10, 11, 25, 100):
-        ws = tg.windows(n, 10, 7)
+        ws = dec.windows(n, 10, 7)
         covered = set()
         for a, b in ws:
             assert 0 <= a < b <= n and b - a <= 10
             covered.update(range(a, b))
         assert covered == set(range(n))
-    assert tg.windows(0, 10, 7) == []
-    assert tg.windows(5, 10, 7) == [(0, 5)]
-    assert tg.windows(20, 10, 7) == [(0, 10), (7, 17), (10, 20)]
+    assert dec.windows(0, 10, 7) == []
+    assert dec.windows(5, 10, 7) == [(0, 5)]
+    assert dec.windows(20, 10, 7) == [(0, 10), (7, 17), (10, 20)]
 
 
 def test_windows_offset_moves_the_grid_but_keeps_the_ends():
-    ws = tg.windows(40, 10, 8, offset=3)
+    ws = dec.windows(40, 10, 8, offset=3)
     assert ws[0] == (0, 10) and ws[-1][1] == 40
     assert (3, 13) in ws
 
@@ -36,7 +39,7 @@ def test_stitch_prefers_the_window_that_saw_more_context():
     # 12 tokens, windows [0,8) and [4,12); token 7 is at the edge of window 1 and central-ish in window 2
     p1 = np.zeros((8, 1), np.float32)
     p2 = np.ones((8, 1), np.float32)
-    out = tg.stitch(12, [(0, 8), (4, 12)], [p1, p2])
+    out = dec.stitch(12, [(0, 8), (4, 12)], [p1, p2])
     assert out.shape == (12, 1)
     assert out[:4, 0].tolist() == [0, 0, 0, 0]
     assert out[8:, 0].tolist() == [1, 1, 1, 1]
@@ -59,7 +62,7 @@ def test_decode_spans_trims_and_splits_at_line_breaks():
     probs[words.index("lied"), 1] = 0.7
     probs[words.index("."), 1] = 0.7
     probs[words.index("Again"), 1] = 0.7
-    got = tg.decode_spans(text, offs, probs, LABELS, [0.5, 0.5])
+    got = dec.decode_spans(text, offs, probs, LABELS, [0.5, 0.5])
     spans = {(text[s:e], t) for s, e, t, _ in got}
     assert ("evil, corrupt elite", "Loaded_Language") in spans
     # "lied." and "Again" are on different lines: two spans, the full stop trimmed away
@@ -74,10 +77,10 @@ def test_decode_spans_respects_thresholds_and_allowed_ranges():
     offs = _toks(text)
     probs = np.zeros((len(offs), 2), np.float32)
     probs[2, 0] = 0.4  # "dreadful"
-    assert tg.decode_spans(text, offs, probs, LABELS, [0.5, 0.5]) == []
-    assert len(tg.decode_spans(text, offs, probs, LABELS, [0.3, 0.5])) == 1
-    assert tg.decode_spans(text, offs, probs, LABELS, [2.0, 0.5]) == []  # technique off
-    assert tg.decode_spans(text, offs, probs, LABELS, [0.3, 0.5], allowed=[(0, 5)]) == []
+    assert dec.decode_spans(text, offs, probs, LABELS, [0.5, 0.5]) == []
+    assert len(dec.decode_spans(text, offs, probs, LABELS, [0.3, 0.5])) == 1
+    assert dec.decode_spans(text, offs, probs, LABELS, [2.0, 0.5]) == []  # technique off
+    assert dec.decode_spans(text, offs, probs, LABELS, [0.3, 0.5], allowed=[(0, 5)]) == []
 
 
 def test_paragraph_scores_take_the_highest_token_probability():
@@ -87,7 +90,7 @@ def test_paragraph_scores_take_the_highest_token_probability():
     probs[1, 0] = 0.3  # "One"
     probs[2, 0] = 0.8  # "two"
     probs[4, 1] = 0.6  # "Three"
-    got = tg.paragraph_scores(offs, probs, [(0, 5), (7, 15), (16, 22)])
+    got = dec.paragraph_scores(offs, probs, [(0, 5), (7, 15), (16, 22)])
     np.testing.assert_allclose(got, [[0, 0], [0.8, 0], [0, 0.6]], rtol=1e-6)
 
 
@@ -106,14 +109,13 @@ def test_key_words_are_whole_words_ranked_by_their_best_piece_without_function_w
     assert tg.key_words(text, offs, col, 19, 23) == [("lied", 0.1)]
 
 
-def test_create_returns_none_without_model_files(monkeypatch, tmp_path):
-    monkeypatch.setattr(tg, "MODEL_DIR", tmp_path)
-    assert tg.SpanTagger.create() is None
+def test_create_returns_none_without_model_files(tmp_path):
+    assert tg.SpanTagger.create(Settings(models_dir=tmp_path)) is None
 
 
 # -- the shipped model ---------------------------------------------------------
 
-needs_model = pytest.mark.skipif(not (tg.MODEL_DIR / tg.MODEL_FILE).is_file(), reason="no bundled tagger model")
+needs_model = pytest.mark.skipif(not (models.BUNDLED / models.TAGGER_ONNX).is_file(), reason="no bundled tagger model")
 
 ARTICLE = """Globalist elites betray the hard-working people again
 
@@ -198,12 +200,12 @@ def test_technique_scores_for_given_spans(tagger):
 def test_model_config_is_complete():
     import json
 
-    cfg = json.loads((tg.MODEL_DIR / tg.CONFIG_FILE).read_text(encoding="utf-8"))
+    cfg = json.loads((models.BUNDLED / models.TAGGER_CONFIG).read_text(encoding="utf-8"))
     for key in ("labels", "version", "trained", "window", "stride", "span_thresholds", "paragraph_thresholds"):
         assert key in cfg
     assert len(cfg["labels"]) == 23
-    assert (tg.MODEL_DIR / "MODEL_CARD.md").is_file()
-    assert (tg.MODEL_DIR / tg.MODEL_FILE).stat().st_size < 30 * 1024 * 1024
+    assert (models.BUNDLED / "MODEL_CARD.md").is_file()
+    assert (models.BUNDLED / models.TAGGER_ONNX).stat().st_size < 30 * 1024 * 1024
 
 
 def test_runtime_does_not_import_torch():

@@ -44,7 +44,7 @@ def test_encode_aligns_real_tokenizer_offsets(tmp_path):
     import pytest
 
     tokenizers = pytest.importorskip("tokenizers")
-    from propscan.detect.tagger import MODEL_DIR
+    from propscan.runtime.models import BUNDLED as MODEL_DIR
 
     path = MODEL_DIR / "tokenizer.json"
     if not path.exists():

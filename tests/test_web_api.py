@@ -15,6 +15,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from propscan.analyzer import Analyzer  # noqa: E402
+from propscan.components import Base  # noqa: E402
 from propscan.document import Analysis, Profile, Span  # noqa: E402
 from propscan.store import Store  # noqa: E402
 from propscan.taxonomy import TECHNIQUES  # noqa: E402
@@ -26,7 +27,7 @@ ARTICLE = ("Ministers caught lying again\n\n"
            "Only traitors would defend these traitors, the brutal ones.\n")
 
 
-class KeywordTagger:
+class KeywordTagger(Base):
     """A stand-in span tagger: marks fixed words, so tests know exactly which spans to expect."""
 
     name = "keywords"
@@ -234,11 +235,23 @@ def test_api_token_guards_writes_only(tmp_path):
     store.close()
 
 
-def test_token_comes_from_the_environment(monkeypatch):
+def test_the_token_comes_from_the_environment_only_through_serve(monkeypatch):
+    import argparse
+
+    from propscan.cli import serve
+
     monkeypatch.setenv("PROPSCAN_API_TOKEN", "from-env")
-    assert Settings().api_token == "from-env"
-    monkeypatch.delenv("PROPSCAN_API_TOKEN")
-    assert Settings().api_token is None
+    assert Settings().api_token is None  # the library reads no environment variable
+    got: dict = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: got.setdefault("settings", app.state.settings))
+    parser = argparse.ArgumentParser()
+    serve.register(parser.add_subparsers())
+    args = parser.parse_args(["serve", "--db", ":memory:"])
+    from propscan.runtime.settings import Settings as CoreSettings
+
+    args.settings = CoreSettings()
+    serve.run(args)
+    assert got["settings"].api_token == "from-env"
 
 
 # -- browsing ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_web_analysed_articles_join_duplicates_and_stories_as_they_are_stored(tm
     def embed(ledes):  # one topic: every article is close to every other
         return np.tile(np.eye(1, 8, dtype=np.float32), (len(ledes), 1))
 
-    monkeypatch.setattr(stories, "default_embedder", lambda: type("E", (), {"embed": staticmethod(embed)})())
+    monkeypatch.setattr(stories, "default_embedder", lambda _settings: type("E", (), {"embed": staticmethod(embed)})())
     text = "Floods hit the city\n\n" + "Heavy rain flooded hundreds of homes in the old town on Tuesday. " * 4
     with Store(str(tmp_path / "w.db")) as store:
         first = service.store_and_link(store, [Analysis(article=Article(id="a", text=text, source="<web>"))])

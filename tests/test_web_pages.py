@@ -346,7 +346,7 @@ def story_env(env, monkeypatch):
     def embed(texts):  # every text on one topic, so one story; shared claims found by identical wording
         return np.array([[1.0, float("pier" in t.lower()) * 0.01] + [0.0] * 6 for t in texts], dtype=np.float32)
 
-    monkeypatch.setattr(stories, "default_embedder", lambda: type("E", (), {"embed": staticmethod(embed)})())
+    monkeypatch.setattr(stories, "default_embedder", lambda _settings: type("E", (), {"embed": staticmethod(embed)})())
     client, store = env
     claim = "The council voted on Monday to close the old harbour pier for good."
     ids = []

@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from .document import SCHEMA_VERSION, Analysis, Article, ParagraphLabels, Span  # noqa: E402
 from .analyzer import Analyzer, analyze, analyze_many  # noqa: E402
+from .runtime.settings import Settings  # noqa: E402
 
-__all__ = ["Analysis", "Analyzer", "Article", "ParagraphLabels", "SCHEMA_VERSION", "Span", "analyze",
+__all__ = ["Analysis", "Analyzer", "Article", "ParagraphLabels", "SCHEMA_VERSION", "Settings", "Span", "analyze",
            "analyze_many", "__version__"]

@@ -1,8 +1,11 @@
 """Compose components into the analysis pipeline; ``analyze`` is the public entry.
 
-Components are built once per process (models load once) and run in order;
-each adds its annotations to the Analysis. ``analyze_many`` streams articles
-through in batches so the ONNX tagger can fill its windows.
+Components are built from one ``Settings`` (``runtime.settings``) and run in
+order; each adds its annotations to the Analysis, and ``build`` checks that
+each comes after what it requires (``components.check_order``). Models load
+once per process and settings (``runtime.registry``), and so does the
+default analyzer. ``analyze_many`` streams articles through in batches so the
+ONNX tagger can fill its windows.
 """
 
 from __future__ import annotations
@@ -11,20 +14,20 @@ import dataclasses
 import importlib
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .components import Component, pipe
+from .components import Component, Factory, check_component, check_order
 from .document import Analysis, Article, apply_edits_inverse
 from .errors import EMPTY, InputError
+from .runtime.registry import MODELS
+from .runtime.settings import DEFAULT, DEFAULT_MAX_CHARS, Settings
 
-# the most characters of one article the pipeline sees: the tagger's time and memory grow with the
-# text (about 3 s per 100,000 characters on one core), so a longer input is cut and says so
-DEFAULT_MAX_CHARS = int(os.environ.get("PROPSCAN_MAX_CHARS") or 100_000)
 # meta key recording the length of an article before it was cut
 TRUNCATED = "truncated_from"
 
-# "module:factory" in pipeline order. Each factory takes no argument and
+# "module:factory" in pipeline order. Each factory's ``create(settings)``
 # returns a Component, or None when the component does not apply (e.g. its
 # model file is absent in a development checkout).
 DEFAULT_PIPELINE: tuple[str, ...] = (
@@ -40,7 +43,7 @@ DEFAULT_PIPELINE: tuple[str, ...] = (
 
 
 # loads that need no component module (nor numpy): started first thing, before the modules are imported
-EARLY: tuple[str, ...] = ("propscan.usetok:load_sentencepiece",)
+EARLY: tuple[str, ...] = ("propscan.runtime.usetok:load_sentencepiece",)
 
 
 def _factory(target: str) -> Any | None:
@@ -54,27 +57,25 @@ def _factory(target: str) -> Any | None:
     return getattr(mod, factory)
 
 
-def _create(factory: Any) -> Component | None:
-    return factory.create()
-
-
-def build(targets: Sequence[str] = DEFAULT_PIPELINE) -> list[Component]:
-    """The components of ``targets``; every ``preload()`` is called before any component is built.
+def build(targets: Sequence[str] = DEFAULT_PIPELINE, settings: Settings = DEFAULT) -> list[Component]:
+    """The components of ``targets``; the order is checked, and every ``preload`` is called before any ``create``.
 
     Why: loading happens on background threads, and the slowest load (the
-    multilingual encoder, needed late in the pipeline) should start first.
+    multilingual encoder, needed late in the pipeline) should start first. A
+    pipeline in the wrong order fails here (``PipelineError`` naming the
+    component and what it misses), before any component's model is loaded.
     """
-    if tuple(targets) == DEFAULT_PIPELINE:
+    if tuple(targets) == DEFAULT_PIPELINE:  # before the component modules (and numpy) are imported
         for early in EARLY:
             start = _factory(early)
             if start is not None:
                 start()
-    factories = [f for f in map(_factory, targets) if f is not None]
+    factories: list[Factory] = [f for f in map(_factory, targets) if f is not None]
+    check_order(factories)
     for f in factories:
-        preload = getattr(f, "preload", None)
-        if preload is not None:
-            preload()
-    return [c for c in map(_create, factories) if c is not None]
+        f.preload(settings)
+    made = [f.create(settings) for f in factories]
+    return [c for c in made if c is not None]
 
 
 def _cut_point(text: str, limit: int) -> int:
@@ -139,11 +140,24 @@ def safe_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> Articl
 
 
 class Analyzer:
-    """A pipeline of components; build once, call many times."""
+    """A pipeline of components; build once, call many times.
 
-    def __init__(self, components: Sequence[Component] | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> None:
-        self.components = build() if components is None else list(components)
-        self.max_chars = max_chars
+    ``components`` None builds the default pipeline from ``settings``; given
+    components are checked against the protocol and for their order.
+    ``max_chars`` (default ``settings.max_chars``) bounds each article.
+    """
+
+    def __init__(self, components: Sequence[Component] | None = None, max_chars: int | None = None, *,
+                 settings: Settings = DEFAULT) -> None:
+        if components is None:
+            self.components = build(settings=settings)
+        else:
+            self.components = list(components)
+            for c in self.components:
+                check_component(c)
+            check_order(self.components)
+        self.settings = settings
+        self.max_chars = settings.max_chars if max_chars is None else max_chars
 
     @property
     def versions(self) -> dict[str, str]:
@@ -165,18 +179,24 @@ class Analyzer:
         analyses = [Analysis(article=a, models=dict(self.versions), notices=_notices(a, self.max_chars))
                     for a in safe]
         for c in self.components:
-            analyses = list(pipe(c, analyses))
+            analyses = list(c.pipe(analyses))
         return analyses
 
 
-_default: Analyzer | None = None
+def default_analyzer(settings: Settings = DEFAULT) -> Analyzer:
+    """The default pipeline for ``settings``, built once per process (or the one ``using`` put in place)."""
+    return MODELS.value("analyzer", settings, lambda: Analyzer(settings=settings))
 
 
-def default_analyzer() -> Analyzer:
-    global _default
-    if _default is None:
-        _default = Analyzer()
-    return _default
+@contextmanager
+def using(analyzer: Any) -> Iterator[Any]:
+    """Inside the block, ``default_analyzer`` (and so ``analyze``, the CLI, the engine) gives ``analyzer``.
+
+    The seam for tests and embedding applications that bring their own
+    pipeline, instead of patching module globals.
+    """
+    with MODELS.override("analyzer", analyzer):
+        yield analyzer
 
 
 _PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|\.(?:txt|html?|json|jsonl|md))", re.IGNORECASE)
@@ -193,7 +213,7 @@ def _names_file(s: str) -> bool:
 
 
 def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = True,
-            min_confidence: float | None = None) -> Analysis:
+            min_confidence: float | None = None, settings: Settings = DEFAULT) -> Analysis:
     """Analyse one article given as text, bytes, a file path or an ``Article``.
 
     ``min_confidence`` (0.01-1) replaces the default decision threshold: a span
@@ -204,7 +224,8 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
     like a path (one word with a folder separator or a file extension) but
     names no file is an error rather than a one-word article; any other string
     is taken as the article text (first line the title). Bytes are decoded as
-    files are (UTF-8, else the detected encoding).
+    files are (UTF-8, else the detected encoding). ``settings`` (threads, size
+    limit, models folder, cache folder) default to ``Settings()``.
     """
     if isinstance(source, Article):
         article = source
@@ -219,7 +240,7 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
         if not is_path and "\n" not in s and _PATH_LIKE.fullmatch(s.strip()):
             raise InputError(s, "no such file (give the article text itself, or an existing path)")
         if is_path:
-            got = next(iter_articles([s], clean=clean))
+            got = next(iter_articles([s], max_bytes=settings.max_bytes, clean=clean, max_chars=settings.max_chars))
             if isinstance(got, InputError):
                 raise got
             article = got
@@ -234,13 +255,13 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
                     pass
                 else:
                     article = clean_article(article)
-    return with_threshold(default_analyzer()(article), min_confidence)
+    return with_threshold(default_analyzer(settings)(article), min_confidence)
 
 
 def analyze_many(articles: Iterable[Article], batch_size: int = 16,
-                 min_confidence: float | None = None) -> Iterator[Analysis]:
-    """Analyses of ``articles`` in order; ``min_confidence`` as in ``analyze``."""
-    for a in default_analyzer().pipe(articles, batch_size=batch_size):
+                 min_confidence: float | None = None, settings: Settings = DEFAULT) -> Iterator[Analysis]:
+    """Analyses of ``articles`` in order; ``min_confidence`` and ``settings`` as in ``analyze``."""
+    for a in default_analyzer(settings).pipe(articles, batch_size=batch_size):
         yield with_threshold(a, min_confidence)
 
 

@@ -10,6 +10,10 @@ With Dask, workers import propscan themselves: on a remote cluster
 (``scheduler="tcp://host:8786"``) install the same propscan version on every
 worker. Without a scheduler address a ``dask.distributed.LocalCluster`` of
 ``workers`` processes is started and shut down around the run.
+
+Every engine is given one ``Settings`` and hands it to its workers (with
+``threads`` set to share the cores between them when the caller left it
+open); the analyzer of a process is ``analyzer.default_analyzer(settings)``.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .document import Analysis, Article
 from .errors import InputError, PropscanError
+from .runtime.settings import DEFAULT, Settings
 
 ENGINES = ("local", "dask")
-_analyzer: Any = None
 
 
 def add_arguments(p: Any) -> None:
@@ -33,30 +37,27 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
 
 
-def _threads_per_worker(workers: int) -> None:
-    """Share the cores between worker processes instead of each ONNX session taking all of them."""
-    if "PROPSCAN_THREADS" not in os.environ:
-        os.environ["PROPSCAN_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+def worker_settings(settings: Settings, workers: int) -> Settings:
+    """``settings`` for one of ``workers`` processes: the cores shared between them unless ``threads`` is set.
+
+    Why: each ONNX session would otherwise take all of the machine's cores.
+    """
+    if settings.threads is not None:
+        return settings
+    return settings.replace(threads=max(1, (os.cpu_count() or 1) // max(1, workers)))
 
 
-def _worker_init(workers: int) -> None:
-    _threads_per_worker(workers)
-
-
-def analyze_batch(articles: list[Article], workers: int = 1) -> list[Analysis | InputError]:
-    """Analyse one batch in this process (the analyzer is built once per process).
+def analyze_batch(articles: list[Article], settings: Settings = DEFAULT) -> list[Analysis | InputError]:
+    """Analyse one batch in this process (the analyzer of ``settings`` is built once per process).
 
     An article whose analysis raises becomes an InputError naming it, so one
     bad article does not lose the batch: the batch is retried one by one.
     """
-    global _analyzer
-    if _analyzer is None:
-        _threads_per_worker(workers)
-        from .analyzer import default_analyzer
+    from .analyzer import default_analyzer
 
-        _analyzer = default_analyzer()
+    analyzer = default_analyzer(settings)
     try:
-        return _analyzer.run_batch(articles)
+        return analyzer.run_batch(articles)
     except Exception:  # noqa: BLE001 - isolate the article that fails
         if len(articles) == 1:
             import traceback
@@ -65,21 +66,17 @@ def analyze_batch(articles: list[Article], workers: int = 1) -> list[Analysis | 
             return [InputError(articles[0].source or articles[0].id, f"analysis failed ({err})")]
         out: list[Analysis | InputError] = []
         for a in articles:
-            out.extend(analyze_batch([a], workers))
+            out.extend(analyze_batch([a], settings))
         return out
-
-
-def batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    from .batching import chunks
-
-    return chunks(items, size)
 
 
 def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], list],
              items: Iterable[Article], batch_size: int, in_flight: int) -> Iterator[Any]:
     """Submit batches with at most ``in_flight`` pending; yield results in submission order."""
+    from .batching import chunks
+
     pending: collections.deque = collections.deque()
-    for chunk in batches(items, batch_size):
+    for chunk in chunks(items, batch_size):
         pending.append(submit(chunk))
         if len(pending) >= in_flight:
             yield from result(pending.popleft())
@@ -88,24 +85,27 @@ def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], lis
 
 
 def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: int,
-           isolate: bool = True) -> Iterator[Any]:
+           isolate: bool = True, settings: Settings = DEFAULT) -> Iterator[Any]:
+    from .batching import chunks
+
     if workers <= 1:
         if not isolate:  # exactly the analyzer's own loop; a bug shows its traceback
             from .analyzer import default_analyzer
 
-            yield from default_analyzer().pipe(items, batch_size=batch_size)
+            yield from default_analyzer(settings).pipe(items, batch_size=batch_size)
             return
-        for chunk in batches(items, batch_size):
-            yield from analyze_batch(chunk)
+        mine = worker_settings(settings, 1)
+        for chunk in chunks(items, batch_size):
+            yield from analyze_batch(chunk, mine)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    mine = worker_settings(settings, workers)
     # spawn: each worker starts clean and loads its own models (no forked ONNX thread pools)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init, initargs=(workers,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            yield from _ordered(lambda c: pool.submit(analyze_batch, c, workers), lambda f: f.result(),
+            yield from _ordered(lambda c: pool.submit(analyze_batch, c, mine), lambda f: f.result(),
                                 items, batch_size, in_flight)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -113,7 +113,7 @@ def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: i
 
 
 def _dask(items: Iterable[Article], workers: int, scheduler: str | None, batch_size: int,
-          in_flight: int = 0) -> Iterator[Any]:
+          in_flight: int = 0, settings: Settings = DEFAULT) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -131,7 +131,8 @@ def _dask(items: Iterable[Article], workers: int, scheduler: str | None, batch_s
             client = Client(cluster)
         n = max(1, workers if not scheduler else len(client.scheduler_info().get("workers", {})) or workers)
         try:
-            yield from _ordered(lambda c: client.submit(analyze_batch, c, n, pure=False),
+            mine = worker_settings(settings, n)
+            yield from _ordered(lambda c: client.submit(analyze_batch, c, mine, pure=False),
                                 lambda f: f.result(), items, batch_size, in_flight or 2 * n)
         finally:
             client.close()
@@ -142,8 +143,8 @@ def _dask(items: Iterable[Article], workers: int, scheduler: str | None, batch_s
 
 def analyze_stream(articles: Iterable[Article], *, workers: int = 1, engine: str = "local",
                    scheduler: str | None = None, batch_size: int = 16, in_flight: int | None = None,
-                   errors: str = "raise") -> Iterator[Analysis | InputError]:
-    """Analyses of ``articles`` in input order, run by ``engine`` on ``workers`` processes.
+                   errors: str = "raise", settings: Settings = DEFAULT) -> Iterator[Analysis | InputError]:
+    """Analyses of ``articles`` in input order, run by ``engine`` on ``workers`` processes with ``settings``.
 
     ``errors="raise"`` stops at an article whose analysis fails (a bug);
     ``errors="yield"`` yields an InputError for it and carries on (ingest).
@@ -157,9 +158,9 @@ def analyze_stream(articles: Iterable[Article], *, workers: int = 1, engine: str
     batch_size = max(1, batch_size)
     window = in_flight or 2 * workers
     if engine == "dask":
-        stream = _dask(articles, workers, scheduler, batch_size, in_flight or 0)  # 0: 2 per cluster worker
+        stream = _dask(articles, workers, scheduler, batch_size, in_flight or 0, settings)  # 0: 2 per cluster worker
     else:
-        stream = _local(articles, workers, batch_size, window, isolate=errors != "raise")
+        stream = _local(articles, workers, batch_size, window, isolate=errors != "raise", settings=settings)
     for got in stream:
         if isinstance(got, InputError) and errors == "raise":
             raise PropscanError(str(got))

@@ -16,19 +16,25 @@ from typing import Any
 
 import numpy as np
 
+from ..components import FRAMES, LANGUAGE
 from ..document import Analysis
-from ..loading import Loading
+from ..runtime import models
+from ..runtime.loading import Loading
+from ..runtime.settings import DEFAULT, Settings
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
 from .lead import EncoderModel, judged, lead_vectors
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "frames.npz"
+MODEL = models.path(models.FRAMES)
 
 
 class FrameClassifier(EncoderModel):
     name = "frames"
-    MODEL = MODEL
+    requires = (LANGUAGE,)
+    provides = (FRAMES,)
+    MODEL_FILE = models.FRAMES
 
-    def __init__(self, path: Path = MODEL) -> None:
+    def __init__(self, path: Path = MODEL, settings: Settings = DEFAULT) -> None:
+        super().__init__(path, settings)
         z = load_npz(path)
         self.version = str(z["version"])
         self.frames = [str(f) for f in z["classes"]]
@@ -52,7 +58,7 @@ class FrameClassifier(EncoderModel):
         if todo:
             features, sparse_coef, dense_coef, intercept, thresholds = self._model.get()
             rows = [features.transform_one(a.article.text) for a in todo]
-            probs = sigmoid(linear_scores(rows, sparse_coef, lead_vectors(todo), dense_coef, intercept))
+            probs = sigmoid(linear_scores(rows, sparse_coef, lead_vectors(todo, self.settings), dense_coef, intercept))
             for a, p in zip(todo, probs):
                 a.frames = {f: round(float(v), 4) for f, v in zip(self.frames, p)}
                 chosen = [f for f, v, t in zip(self.frames, p, thresholds) if v >= t]

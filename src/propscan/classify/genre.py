@@ -17,25 +17,31 @@ from pathlib import Path
 
 import numpy as np
 
+from ..components import GENRE, LANGUAGE
 from ..document import Analysis
+from ..runtime import models
+from ..runtime.settings import DEFAULT, Settings
 from .features import load_npz, softmax
 from .lead import EncoderModel, judged, lead_vectors
 from .style import style_matrix
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "genre.npz"
+MODEL = models.path(models.GENRE)
 GENRES = ("opinion", "reporting", "satire")
 
 
-def genre_features(analyses: Sequence[Analysis]) -> np.ndarray:
+def genre_features(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
     """[lead embedding | style measures], unscaled: what the genre model reads (training uses this too)."""
-    return np.hstack([lead_vectors(analyses), style_matrix(list(analyses))]).astype(np.float32)
+    return np.hstack([lead_vectors(analyses, settings), style_matrix(list(analyses))]).astype(np.float32)
 
 
 class GenreClassifier(EncoderModel):
     name = "genre"
-    MODEL = MODEL
+    requires = (LANGUAGE,)
+    provides = (GENRE,)
+    MODEL_FILE = models.GENRE
 
-    def __init__(self, path: Path = MODEL) -> None:
+    def __init__(self, path: Path = MODEL, settings: Settings = DEFAULT) -> None:
+        super().__init__(path, settings)
         z = load_npz(path)
         self.classes = [str(c) for c in z["classes"]]
         self.mean = z["mean"].astype(np.float32)
@@ -59,6 +65,6 @@ class GenreClassifier(EncoderModel):
         batch = list(analyses)
         todo = judged(batch, "genre")
         if todo:
-            for a, p in zip(todo, self.probabilities(genre_features(todo))):
+            for a, p in zip(todo, self.probabilities(genre_features(todo, self.settings))):
                 a.genre = {c: round(float(v), 4) for c, v in zip(self.classes, p)}
         yield from batch

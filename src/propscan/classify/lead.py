@@ -13,7 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..components import Base
 from ..document import SUPPORTED_LANGUAGES, Analysis
+from ..runtime import models
+from ..runtime.settings import DEFAULT, Settings
 
 LEAD_PARAGRAPHS = 3
 _SCRATCH = "lead_vector"  # key of the vector in ``Analysis.scratch``
@@ -25,37 +28,39 @@ def lead_texts(analysis: Analysis) -> list[str]:
     return texts or [art.title or " "]
 
 
-def start_encoder() -> None:
+def start_encoder(settings: Settings = DEFAULT) -> None:
     """Start loading the multilingual encoder in the background (it takes the longest of all models)."""
-    from ..embed import MultilingualEmbedder
+    from ..runtime.encoders import MultilingualEmbedder
 
-    MultilingualEmbedder.create()
+    MultilingualEmbedder.create(settings)
 
 
-class EncoderModel:
+class EncoderModel(Base):
     """Factory part shared by the components that read the multilingual encoder.
 
     ``preload`` and ``create`` start the encoder loading as soon as the
-    pipeline is planned; ``create`` gives None when the subclass's ``MODEL``
-    file is absent (a development checkout).
+    pipeline is planned; ``create`` gives None when the subclass's
+    ``MODEL_FILE`` is absent from the models folder (a development checkout).
+    Subclasses take ``(path, settings)`` and define ``pipe``.
     """
 
-    MODEL: ClassVar[Path]
+    MODEL_FILE: ClassVar[str]
+
+    def __init__(self, path: Path, settings: Settings = DEFAULT) -> None:
+        self.settings = settings
 
     @classmethod
-    def preload(cls) -> None:
-        if cls.MODEL.is_file():
-            start_encoder()
+    def preload(cls, settings: Settings = DEFAULT) -> None:
+        if models.path(cls.MODEL_FILE, settings).is_file():
+            start_encoder(settings)
 
     @classmethod
-    def create(cls) -> Any:
-        if not cls.MODEL.is_file():
+    def create(cls, settings: Settings = DEFAULT) -> Any:
+        path = models.path(cls.MODEL_FILE, settings)
+        if not path.is_file():
             return None
-        start_encoder()
-        return cls()
-
-    def __call__(self, analysis: Analysis) -> Analysis:
-        return next(iter(self.pipe([analysis])))  # type: ignore[attr-defined]
+        start_encoder(settings)
+        return cls(path, settings)
 
 
 def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
@@ -78,9 +83,9 @@ def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
     return todo
 
 
-def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
+def lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
     """(articles, 512) unit vectors: mean of the lead paragraphs' embeddings, cached per Analysis."""
-    from ..embed import USE_DIM, MultilingualEmbedder
+    from ..runtime.encoders import USE_DIM, MultilingualEmbedder
 
     todo = [a for a in analyses if a.scratch.get(_SCRATCH) is None]
     if todo:
@@ -90,7 +95,7 @@ def lead_vectors(analyses: Sequence[Analysis]) -> np.ndarray:
             t = lead_texts(a)
             bounds.append((len(texts), len(texts) + len(t)))
             texts.extend(t)
-        vecs = MultilingualEmbedder.create().embed(texts)
+        vecs = MultilingualEmbedder.create(settings).embed(texts)
         for a, (i, j) in zip(todo, bounds):
             v = vecs[i:j].mean(axis=0)
             a.scratch[_SCRATCH] = v / (np.linalg.norm(v) or 1.0)

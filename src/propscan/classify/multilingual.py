@@ -20,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS
 from ..document import SUPPORTED_LANGUAGES, Analysis, ParagraphLabels
+from ..runtime import models
+from ..runtime.settings import DEFAULT, Settings
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
 from .lead import EncoderModel
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "st3-multilingual.npz"
+MODEL = models.path(models.MULTILINGUAL)
 ENGLISH = "en"
 SUPPORTED = tuple(lang for lang in SUPPORTED_LANGUAGES if lang != ENGLISH)  # this model's: English has the tagger
 LISTED = 0.01  # probabilities below this are not listed (as detect.tagger.LISTED)
@@ -38,9 +41,12 @@ class MultilingualTechniques(EncoderModel):
     """Fills ``paragraphs[*].techniques/scores`` for paragraphs in a supported non-English language."""
 
     name = "techniques-multilingual"
-    MODEL = MODEL
+    requires = (LANGUAGE, DECISION)  # the decision threshold of the English labels applies here too
+    provides = (PARAGRAPH_LABELS,)
+    MODEL_FILE = models.MULTILINGUAL
 
-    def __init__(self, path: Path = MODEL) -> None:
+    def __init__(self, path: Path = MODEL, settings: Settings = DEFAULT) -> None:
+        super().__init__(path, settings)
         z = load_npz(path)
         self.techniques = [str(t) for t in z["classes"]]
         self.features = FeatureSet.from_arrays(z)
@@ -103,9 +109,9 @@ class MultilingualTechniques(EncoderModel):
                 "its paragraphs carry no technique labels")
         if not todo:
             return []
-        from ..embed import MultilingualEmbedder
+        from ..runtime.encoders import MultilingualEmbedder
 
-        embedder = MultilingualEmbedder.create()
+        embedder = MultilingualEmbedder.create(self.settings)
         para_text = [text[p.start:p.end] for p, _ in todo]
         vecs = embedder.embed(para_text)
         context = vecs.mean(axis=0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from ..components import GENRE, PARAGRAPH_LABELS, PROFILE, SPANS, Base
 from ..document import Analysis, Profile
 from ..taxonomy import CATEGORIES, TECHNIQUES
 
@@ -42,13 +43,11 @@ def persuasion_score(analysis: Analysis, words: int) -> tuple[int | None, str | 
     return round(100.0 * (1.0 - float(reporting))), None
 
 
-class PersuasionProfiler:
+class PersuasionProfiler(Base):
     name = "profile"
     version = "1"
-
-    @classmethod
-    def create(cls) -> PersuasionProfiler:
-        return cls()
+    requires = (SPANS, PARAGRAPH_LABELS, GENRE)
+    provides = (PROFILE,)
 
     def __call__(self, analysis: Analysis) -> Analysis:
         analysis.profile = build_profile(analysis)

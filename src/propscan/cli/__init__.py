@@ -2,13 +2,17 @@
 
 Each subcommand lives in its own module with a ``register(subparsers)``
 function; user errors (PropscanError) print one line and exit 2, never a
-traceback.
+traceback. ``main`` reads the documented environment variables once into a
+``Settings`` (``runtime.settings.from_environ``), given to every command as
+``args.settings``; a store-using command without ``--db`` gets
+``$PROPSCAN_DB`` there.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -59,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
+        from ..runtime.settings import from_environ
+
+        args.settings = from_environ(os.environ)
+        if vars(args).get("db", "") is None:  # a command with --db, not given
+            args.db = args.settings.db_url
         return int(args.func(args) or 0)
     except PropscanError as e:
         print(f"propscan: error: {e}", file=sys.stderr)

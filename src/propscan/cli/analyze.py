@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
     def articles() -> Iterator[Article]:
         inputs: Iterable[Article | InputError] = iter_articles(_progress(files, args.quiet),
-                                                               max_bytes=args.max_bytes, clean=not args.raw)
+                                                               max_bytes=args.max_bytes, clean=not args.raw,
+                                                               max_chars=args.settings.max_chars)
         if args.fetch:
             from ..readers.fetch import iter_fetched
 
@@ -86,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         writer = make_writer(fmt, out, args.taxonomy)
         try:
             for analysis in analyze_stream(articles(), workers=args.workers, engine=args.engine,
-                                           scheduler=args.scheduler, batch_size=args.batch_size):
+                                           scheduler=args.scheduler, batch_size=args.batch_size,
+                                           settings=args.settings):
                 analysis = with_threshold(analysis, args.min_confidence)
                 writer.write(analysis)
                 if not args.quiet:  # -q keeps nothing: bounded memory for millions of articles

@@ -1,6 +1,6 @@
 """``propscan cache``: where the inflated model tables live, how big they are, and clearing them.
 
-See ``propscan.cache``: the first run after installing writes uncompressed,
+See ``propscan.runtime.cache``: the first run after installing writes uncompressed,
 memory-mapped copies of two compressed model tables and onnxruntime's
 optimised graphs (~170 MB), so that later runs start in well under a second.
 """
@@ -26,9 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cache import DONE, cache_dir, install_id, owner_of
+    from ..runtime.cache import DONE, install_id, owner_of
 
-    root = cache_dir()
+    root = args.settings.cache_dir
     if root is None:
         print("cache: off (PROPSCAN_CACHE_DIR=off, or no home folder)")
         return 0

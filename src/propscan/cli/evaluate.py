@@ -55,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_dataset(args: argparse.Namespace) -> int:
+    from ..analyzer import default_analyzer
     from ..evaluate.dataset import evaluate_dataset, headline
     from ..evaluate.report import describe, text_table
 
-    results = evaluate_dataset(args.data, lang=args.lang, split=args.split, progress=not args.json)
+    results = evaluate_dataset(args.data, lang=args.lang, split=args.split, progress=not args.json,
+                               analyzer=default_analyzer(args.settings))
     if args.json:
         _dump({"score": headline(results), "data": args.data, "lang": args.lang, "split": args.split,
                "tasks": results})

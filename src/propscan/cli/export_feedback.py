@@ -260,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).exists():
         raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
-    store = Store(args.db, create=False)
+    store = Store(args.db, create=False, settings=args.settings)
     try:
         stats = export(store, out, since, args.base, include_unreviewed=args.include_unreviewed)
     except sa.exc.SQLAlchemyError as e:

@@ -71,9 +71,9 @@ def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Arti
 
             if Path(p).is_file():
                 for got in iter_records(p, args.max_bytes, columns):
-                    yield got if isinstance(got, InputError) else prepared(got, cleaner)
+                    yield got if isinstance(got, InputError) else prepared(got, cleaner, args.settings.max_chars)
                 continue
-        yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw)
+        yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw, max_chars=args.settings.max_chars)
 
 
 class Tally:
@@ -112,16 +112,17 @@ class Tally:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import faults
     from ..corpus.update import update
     from ..engine import analyze_stream
+    from ..faults import Faults
     from ..readers import canonical_source
     from ..store import Store
     from ..store.facts import content_hash
 
     if args.max_bytes < 1:
         raise PropscanError(f"--max-bytes {args.max_bytes}: must be at least 1")
-    store = Store(args.db)
+    store = Store(args.db, settings=args.settings)
+    faults = Faults(args.settings.fault)
     faults.arm(store.engine)
     tally = Tally(args.quiet)
 
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         for got in analyze_stream(new_articles(), workers=args.workers, engine=args.engine,
-                                  scheduler=args.scheduler, batch_size=16, errors="yield"):
+                                  scheduler=args.scheduler, batch_size=16, errors="yield", settings=args.settings):
             if isinstance(got, InputError):
                 tally.fail(got)
                 continue

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from ..store import Store, require_existing
 
     require_existing(args.db)
-    store = Store(args.db)
+    store = Store(args.db, settings=args.settings)
     out: IO[str] = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
         if args.by == "story":

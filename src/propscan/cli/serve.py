@@ -7,6 +7,7 @@ Imports of the web stack happen inside ``run`` so building the CLI parser (and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DEFAULT_MAX_UPLOAD = 5_000_000
@@ -44,11 +45,12 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..web import Settings, create_app
-    from ..web.settings import default_hosts
+    from ..web.settings import TOKEN_ENV, default_hosts
 
     settings = Settings(max_upload_bytes=args.max_upload, workers=args.workers, max_pending=args.max_pending,
                         max_pending_bytes=args.max_pending_bytes,
-                        allowed_hosts=default_hosts(args.host, tuple(args.allowed_host)))
+                        allowed_hosts=default_hosts(args.host, tuple(args.allowed_host)),
+                        api_token=os.environ.get(TOKEN_ENV) or None, core=args.settings)
     settings.fetch_private = bool(args.fetch_private)
     app = create_app(db_url=args.db, settings=settings)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:

@@ -75,7 +75,7 @@ def shared_passages(store: "Store", story_id: int, threshold: float = THRESHOLD,
     if embed_fn is None:
         from .stories import default_embedder
 
-        embedder = default_embedder()
+        embedder = default_embedder(store.settings)
         if embedder is None:
             return []
         return list(_cached(store, key, threshold, embedder.embed))

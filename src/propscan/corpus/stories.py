@@ -1,7 +1,7 @@
 """Stories: articles about the same event or development, grouped by what they say and when.
 
 Recipe (measured in docs/corpus.md). Each article's title and lede are
-embedded with the shared MiniLM encoder (``propscan.embed``, ONNX). Two
+embedded with the shared MiniLM encoder (``propscan.runtime.encoders``, ONNX). Two
 articles are *linked* when their cosine similarity clears a threshold that
 rises with the time between them::
 
@@ -36,6 +36,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..errors import InputError
+from ..runtime.settings import DEFAULT, Settings
 from ..store.schema import articles, duplicates, embeddings, stories, techniques
 
 if TYPE_CHECKING:
@@ -55,15 +56,15 @@ def lede(text: str, chars: int = LEDE_CHARS) -> str:
     return " ".join(text[:chars * 2].split())[:chars]
 
 
-def default_embedder() -> Any | None:
-    """The shared encoder, or None when its model is absent (stories are then left for later)."""
+def default_embedder(settings: Settings = DEFAULT) -> Any | None:
+    """The shared encoder of ``settings``, or None when its model is absent (stories are then left for later)."""
     try:
-        from ..embed import Embedder
+        from ..runtime.encoders import Embedder
         from ..errors import ModelError
     except ImportError:
         return None
     try:
-        return Embedder.create()
+        return Embedder.create(settings)
     except ModelError:
         return None
 
@@ -164,7 +165,7 @@ def assign_pending(store: "Store", embedder: Any | None = None, threshold: float
             missing = [r for r in rows if r.vector is None]
             if missing and not resolved:  # the encoder loads only when an article needs embedding
                 resolved = True
-                embedder = embedder or default_embedder()
+                embedder = embedder or default_embedder(store.settings)
                 if embedder is not None:
                     embed_fn, model = embedder.embed, getattr(embedder, "version", "encoder")
             if missing and embed_fn is None:

@@ -26,7 +26,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-CONFIG = Path(__file__).resolve().parent.parent / "models" / "calibration.json"
+from ..runtime import models
+
+CONFIG = models.path(models.CALIBRATION)
 EPS = 1e-4
 
 

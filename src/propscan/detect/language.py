@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..components import LANGUAGE, Base
 from ..document import SUPPORTED_LANGUAGES as SUPPORTED
 from ..document import Analysis
-from ..loading import once
+from ..runtime.loading import Loading
+from ..runtime.registry import MODELS
+from ..runtime.settings import DEFAULT, Settings
 
 NAMES = {"en": "English", "fr": "French", "de": "German", "it": "Italian", "pl": "Polish", "ru": "Russian",
          "ar": "Arabic", "he": "Hebrew", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch", "uk": "Ukrainian",
@@ -55,23 +59,24 @@ _LANG_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic", "sr": "cyr
                 "fa": "arabic", "ur": "arabic", "ps": "arabic", "he": "hebrew", "yi": "hebrew", "el": "greek",
                 "zh": "cjk", "ja": "cjk", "ko": "cjk", "hi": "devanagari", "mr": "devanagari", "ne": "devanagari"}
 
-# starts loading the py3langid identifier (once per process) without waiting for it
-load_identifier = once(lambda: _load_identifier(), "language")
+def load_identifier(settings: Settings = DEFAULT) -> Loading[Any]:
+    """Start loading the py3langid identifier (once per process and cache folder) without waiting for it."""
+    return MODELS.load("language", settings.cache_dir, lambda: _load_identifier(settings.cache_dir))
 
 
-def identifier() -> Any:
+def identifier(settings: Settings = DEFAULT) -> Any:
     """The py3langid identifier with calibrated probabilities, loaded once."""
-    return load_identifier().get()
+    return load_identifier(settings).get()
 
 
-def _load_identifier() -> Any:
+def _load_identifier(cache_dir: Path | None) -> Any:
     """py3langid's model, through the inflated-table cache (its LZMA file costs ~0.4 s to inflate)."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     try:
         from py3langid.langid import _load_model_file
 
-        from ..cache import cached_arrays
+        from ..runtime.cache import cached_arrays
 
         path = MODEL_DIR / MODEL_FILE
 
@@ -81,7 +86,7 @@ def _load_identifier() -> Any:
                     "nextmove": np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
                     "row": np.frombuffer(row, dtype=f"u{row.itemsize}"), "output": np.asarray(output)}
 
-        z = cached_arrays("py3langid", [path], build)
+        z = cached_arrays(cache_dir, "py3langid", [path], build)
 
         # the automaton indexes its tables one int at a time: a memoryview does that as fast as py3langid's
         # own stdlib arrays (numpy scalar indexing is ~5x slower) and keeps the 40 MB table mapped, not copied
@@ -127,12 +132,12 @@ def clearly_english(text: str) -> bool:
     return hits >= EN_FAST_SHARE * len(words)
 
 
-def identify(text: str) -> tuple[str, float]:
+def identify(text: str, settings: Settings = DEFAULT) -> tuple[str, float]:
     """(ISO 639-1 code, probability) for ``text``."""
     sample = text[:SAMPLE_CHARS * 4]
     if clearly_english(sample):
         return "en", 0.99
-    lang, prob = identifier().classify(sample)
+    lang, prob = identifier(settings).classify(sample)
     return str(lang), float(prob)
 
 
@@ -140,7 +145,7 @@ def language_name(code: str) -> str:
     return NAMES.get(code, code)
 
 
-class LanguageTagger:
+class LanguageTagger(Base):
     """Sets the article's language and flags paragraphs written in another one.
 
     ``Article.language`` is only set when the reader did not know it: "en" is
@@ -150,22 +155,24 @@ class LanguageTagger:
     """
 
     name = "language"
+    provides = (LANGUAGE,)
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings = DEFAULT) -> None:
         import py3langid  # its own __version__: importlib.metadata costs ~0.1 s of start-up
 
-        self.version = f"en-function-words-1+py3langid-{getattr(py3langid, '__version__', '?')}"
-
-    @staticmethod
-    def preload() -> None:
-        # almost every article has a paragraph the function-word check leaves open, so the identifier is
-        # needed early: load it on a background thread while the other models load
-        load_identifier()
+        self.version = f"en-function-words-1+py3langid-{py3langid.__version__}"
+        self.settings = settings
 
     @classmethod
-    def create(cls) -> "LanguageTagger":
-        load_identifier()
-        return cls()
+    def preload(cls, settings: Settings = DEFAULT) -> None:
+        # almost every article has a paragraph the function-word check leaves open, so the identifier is
+        # needed early: load it on a background thread while the other models load
+        load_identifier(settings)
+
+    @classmethod
+    def create(cls, settings: Settings = DEFAULT) -> "LanguageTagger":
+        load_identifier(settings)
+        return cls(settings)
 
     def __call__(self, analysis: Analysis) -> Analysis:
         article = analysis.article
@@ -179,7 +186,7 @@ class LanguageTagger:
                 continue
             if letters < MIN_LETTERS and script == "latin":
                 continue
-            lang, prob = identify(sample)
+            lang, prob = identify(sample, self.settings)
             found.append((i, lang, prob, script, letters))
             votes[lang] += prob * min(p.end - p.start, SAMPLE_CHARS)
 
@@ -189,7 +196,7 @@ class LanguageTagger:
                 lang = max(votes.items(), key=lambda kv: kv[1])[0]
                 share = votes[lang] / sum(votes.values())
             else:  # only short lines: identify them together
-                lang, share = identify(text) if text.strip() else ("en", 0.0)
+                lang, share = identify(text, self.settings) if text.strip() else ("en", 0.0)
             if share >= ARTICLE_CONFIDENCE and lang != article.language:
                 article.language = lang
         main = article.language

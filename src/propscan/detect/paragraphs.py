@@ -25,15 +25,14 @@ multilingual model (later in the pipeline, at the same threshold), and
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Iterable, Iterator
 
+from ..components import DECISION, PARAGRAPH_LABELS, PARAGRAPH_SCORES, SPANS, Base, providers
 from ..document import Analysis
 from ..errors import PropscanError
-from .calibration import CONFIG as CALIBRATION, load_config
-
-CONFIG = Path(__file__).resolve().parent.parent / "models" / "tagger.json"
+from ..runtime import models
+from ..runtime.settings import DEFAULT, Settings
+from . import tagger as _tagger  # noqa: F401 - declares the span model whose spans already fed paragraph scores
+from .calibration import load_config
 MIN_CONFIDENCE = 0.01  # below this nothing is listed (detect.tagger.LISTED), so nothing can be labelled
 RULE = ("a label is shown when its calibrated probability reaches min_confidence; a paragraph carries a technique "
         "when one of its shown spans does or its own paragraph probability reaches min_confidence")
@@ -74,8 +73,10 @@ def decide(analysis: Analysis, min_confidence: float, default: float | None = No
     return analysis
 
 
-class ParagraphLabeler:
+class ParagraphLabeler(Base):
     name = "paragraphs"
+    requires = (SPANS, PARAGRAPH_SCORES)
+    provides = (PARAGRAPH_LABELS, DECISION)
 
     def __init__(self, thresholds: dict[str, float] | None = None, version: str = "spans-only",
                  min_confidence: float | None = None) -> None:
@@ -84,12 +85,12 @@ class ParagraphLabeler:
         self.min_confidence = min_confidence
 
     @classmethod
-    def create(cls) -> "ParagraphLabeler":
-        if CONFIG.is_file():
-            cfg = json.loads(CONFIG.read_text(encoding="utf-8"))
+    def create(cls, settings: Settings = DEFAULT) -> "ParagraphLabeler":
+        cfg = models.tagger_config(settings)
+        if cfg is not None:
             threshold = None
             version = cfg.get("version", "unknown")
-            cal = load_config(CALIBRATION, version)
+            cal = load_config(models.path(models.CALIBRATION, settings), version)
             if cal is not None:
                 threshold, version = float(cal["threshold"]), cal.get("version", version)
             return cls(cfg.get("paragraph_thresholds", {}), version, threshold)
@@ -99,6 +100,7 @@ class ParagraphLabeler:
         if self.min_confidence is not None:
             return decide(analysis, self.min_confidence)
         use_scores = bool(self.thresholds)
+        scored = providers(PARAGRAPH_SCORES)  # detectors whose spans are in the paragraph scores already
         for p in analysis.paragraphs:
             if p.flagged:
                 continue
@@ -106,8 +108,8 @@ class ParagraphLabeler:
             if use_scores:
                 found.update(t for t, s in p.scores.items() if s >= self.thresholds.get(t, 2.0))
             for sp in analysis.spans_in(p.start, p.end):
-                if use_scores and sp.detector == "tagger":
-                    continue  # the tagger speaks through its paragraph probabilities
+                if use_scores and sp.detector in scored:
+                    continue  # the span model speaks through its paragraph probabilities
                 found.add(sp.technique)
                 p.scores[sp.technique] = max(p.scores.get(sp.technique, 0.0), round(float(sp.score), 4))
             p.techniques = sorted(set(p.techniques) | found)
@@ -115,7 +117,3 @@ class ParagraphLabeler:
 
     def __call__(self, analysis: Analysis) -> Analysis:
         return self.label(analysis)
-
-    def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
-        for a in analyses:
-            yield self.label(a)

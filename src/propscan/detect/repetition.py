@@ -16,14 +16,14 @@ validation split against gold Repetition spans (models/MODEL_CARD.md).
 from __future__ import annotations
 
 import bisect
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Iterator
 
+from ..components import LANGUAGE, SPANS, Base
 from ..document import Analysis, Span
+from ..runtime import models
+from ..runtime.settings import DEFAULT, Settings
 
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
 
@@ -141,22 +141,24 @@ def _sentence_start(text: str, pos: int) -> bool:
     return k < 0 or text[k] in ".!?\n:"
 
 
-class RepetitionDetector:
+class RepetitionDetector(Base):
     """Component: Repetition spans from repeated charged phrases (runs after the tagger)."""
 
     name = "repetition"
     version = "rule-1"
+    requires = (LANGUAGE, SPANS)  # English only; a phrase is charged when another detector's span covers it
+    provides = (SPANS,)
 
     def __init__(self, cfg: RepetitionConfig | None = None, replace_tagger: bool = True) -> None:
         self.cfg = cfg or RepetitionConfig()
-        # when the rule beats the model on validation, the tagger's own Repetition spans are dropped
+        # when the rule beats the model on validation, the model's own Repetition spans are dropped
         self.replace_tagger = replace_tagger
 
     @classmethod
-    def create(cls) -> "RepetitionDetector | None":
-        cfg_path = Path(__file__).resolve().parent.parent / "models" / "tagger.json"
-        if cfg_path.is_file():
-            d = json.loads(cfg_path.read_text(encoding="utf-8")).get("repetition", {})
+    def create(cls, settings: Settings = DEFAULT) -> "RepetitionDetector | None":
+        cfg = models.tagger_config(settings)
+        if cfg is not None:
+            d = cfg.get("repetition", {})
             if d and not d.get("enabled", True):
                 return None  # the model's own Repetition beat the rule on validation
             if d:
@@ -168,8 +170,8 @@ class RepetitionDetector:
     def __call__(self, analysis: Analysis) -> Analysis:
         if analysis.language() not in ("", "en"):
             return analysis  # the stopword list is English
-        if self.replace_tagger:
-            analysis.spans = [s for s in analysis.spans if not (s.technique == "Repetition" and s.detector == "tagger")]
+        if self.replace_tagger:  # the rule replaces every other detector's Repetition spans
+            analysis.spans = [s for s in analysis.spans if not (s.technique == "Repetition" and s.detector != self.name)]
         charged = [(s.start, s.end) for s in analysis.spans if s.technique in CHARGED]
         flagged = any(p.flagged for p in analysis.paragraphs)
         allowed = [(p.start, p.end) for p in analysis.paragraphs if not p.flagged] if flagged else None
@@ -177,7 +179,3 @@ class RepetitionDetector:
             analysis.spans.append(Span(s, e, "Repetition", self.cfg.score, self.name,
                                        f"repetition: '{phrase}' occurs {count} times in the article"))
         return analysis
-
-    def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
-        for a in analyses:
-            yield self(a)

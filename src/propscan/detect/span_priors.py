@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MODEL = Path(__file__).resolve().parents[1] / "models" / "span_priors.json"
+from ..runtime import models
+
+MODEL = models.path(models.SPAN_PRIORS)
 
 
 def occurrences(text: str, phrase: str) -> int:

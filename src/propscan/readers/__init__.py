@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..document import Article
 from ..errors import EMPTY, TOO_LARGE, UNREADABLE, InputError, PropscanError
+from ..runtime.settings import DEFAULT_MAX_CHARS
 from .text import DEFAULT_MAX_BYTES, article_from_text, decode, read_text_file
 
 Reader = Callable[[Path, int], Iterable[Article]]
@@ -150,7 +151,8 @@ def canonical_source(source: str) -> str:
         return source
 
 
-def prepared(article: Article, cleaner: Callable[[Article], Article] | None) -> Article:
+def prepared(article: Article, cleaner: Callable[[Article], Article] | None,
+             max_chars: int = DEFAULT_MAX_CHARS) -> Article:
     """An article as read, cut to what the analyzer takes (``analyzer.bound``), then cleaned.
 
     Cut here, before cleanup and before the store hashes it, so a long input
@@ -158,12 +160,12 @@ def prepared(article: Article, cleaner: Callable[[Article], Article] | None) -> 
     """
     from ..analyzer import bound
 
-    article = bound(article)
+    article = bound(article, max_chars)
     return cleaner(article) if cleaner else article
 
 
 def iter_articles(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES,
-                  clean: bool = True) -> Iterator[Article | InputError]:
+                  clean: bool = True, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Article | InputError]:
     """Each input's Articles (cut to the analyzer's limit, cleaned unless ``clean`` is False), or its error."""
     cleaner = None
     if clean:
@@ -177,7 +179,7 @@ def iter_articles(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES,
             from .records import iter_records
 
             for got in iter_records(p, max_bytes):
-                yield got if isinstance(got, InputError) else prepared(got, cleaner)
+                yield got if isinstance(got, InputError) else prepared(got, cleaner, max_chars)
             continue
         try:
             arts = read_path(p, max_bytes)
@@ -188,4 +190,4 @@ def iter_articles(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES,
             yield InputError(p, str(e))
             continue
         for a in arts:
-            yield prepared(a, cleaner)
+            yield prepared(a, cleaner, max_chars)

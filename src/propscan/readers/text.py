@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..document import Article
 from ..errors import BINARY, EMPTY, TOO_LARGE, UNREADABLE, InputError
+from ..runtime.settings import DEFAULT_MAX_BYTES  # the one default (``Settings.max_bytes``)
 
-DEFAULT_MAX_BYTES = 5_000_000
 _ARTICLE_ID = re.compile(r"^article(\w+?)(?:\.txt)?$")
 
 
@@ -95,9 +95,9 @@ def _prefer_cp1252(data: bytes, guess: str) -> str:
         return guess
     if western == guess:
         return guess
-    import py3langid
+    from ..detect.language import identifier  # the one loaded identifier (``runtime.registry``), not a second copy
 
-    return western if py3langid.classify(western)[0] in _WESTERN else guess
+    return western if identifier().classify(western)[0] in _WESTERN else guess
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -22,6 +21,7 @@ from ..document import Analysis, Article
 from .. import errors
 from ..errors import InputError, PropscanError, StoreError
 from ..readers.text import safe_text
+from ..runtime.settings import DEFAULT, Settings
 from ..taxonomy import normalise
 from . import facts
 from .schema import articles, feedback, frames, metadata, migrate, techniques
@@ -35,9 +35,12 @@ ANNOTATOR_MAX = 255
 
 
 def resolve_url(url: str | None = None) -> str:
-    """A SQLAlchemy URL from ``--db``: None -> $PROPSCAN_DB or ./propscan.db; a plain path -> SQLite."""
+    """A SQLAlchemy URL from ``--db``: None -> ./propscan.db; a plain path -> SQLite.
+
+    (The CLI puts ``$PROPSCAN_DB`` in ``--db``'s place when it is not given: ``Settings.db_url``.)
+    """
     if not url:
-        url = os.environ.get("PROPSCAN_DB") or DEFAULT_DB
+        url = DEFAULT_DB
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser()}"
     # psycopg 3 is the driver we ship (the `postgres` extra); SQLAlchemy's default is psycopg2
@@ -56,13 +59,13 @@ def require_existing(url: str | None) -> None:
                             "or give --db / set PROPSCAN_DB)")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the web app) do not block an ingest
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     # how long a write waits for another process's lock before "database is locked"
-    cur.execute(f"PRAGMA busy_timeout={int(os.environ.get('PROPSCAN_DB_BUSY_TIMEOUT_MS') or 30000)}")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cur.close()
 
 
@@ -118,7 +121,9 @@ def _iso(d: Any) -> str | None:
 class Store:
     """Analysed articles and their corpus links; build one per process."""
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True, settings: Settings = DEFAULT) -> None:
+        """``settings``: how long a SQLite write waits for a lock; the sentence encoder the corpus links with."""
+        self.settings = settings
         self.url = resolve_url(url)
         try:
             u = sa.engine.make_url(self.url)
@@ -136,7 +141,7 @@ class Store:
             raise PropscanError(f"--db {url}: the database driver is not installed ({e.name}); "
                                 "for PostgreSQL: pip install 'propscan[postgres]'") from None
         if self.dialect == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, settings.db_busy_timeout_ms))
         if create:
             try:
                 metadata.create_all(self.engine)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..detect.tagger import decode_spans, line_breaks, paragraph_scores
+from ..detect.decoding import decode_spans, line_breaks, paragraph_scores
 from ..document import Analysis
 
 GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.05))

@@ -3,7 +3,7 @@
 Pure Python + tokenizers + numpy (no torch), so it can be tested in the fast
 suite. Every token of a window gets one 0/1 target per technique: 1 when the
 token's characters overlap a gold span of that technique. Windows are cut the
-same way at training and at inference (``propscan.detect.tagger.windows``).
+same way at training and at inference (``propscan.detect.decoding.windows``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..detect.tagger import windows
+from ..detect.decoding import windows
 from ..document import Analysis
 
 

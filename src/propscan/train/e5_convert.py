@@ -597,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             report["fidelity"] = check(out, args.data, args.n, model_file)
         if args.onnx:
-            from ..detect.tagger import CONFIG_FILE, MODEL_DIR
+            from ..runtime.models import BUNDLED as MODEL_DIR, TAGGER_CONFIG as CONFIG_FILE
 
             labels = json.loads((MODEL_DIR / CONFIG_FILE).read_text(encoding="utf-8"))["labels"]
             export_tagger_onnx(out, len(labels))

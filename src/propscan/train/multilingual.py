@@ -37,7 +37,7 @@ def load_all(data: str | Path, folders: tuple[str, ...] = FOLDERS) -> dict[str, 
 
 def paragraph_embeddings(lang: str, analyses: list[Analysis], cache: Path = RUNS) -> dict[str, np.ndarray]:
     """USE vectors of every paragraph, keyed ``article:line``; cached under runs/ (the slow part)."""
-    from ..embed import MultilingualEmbedder
+    from ..runtime.encoders import MultilingualEmbedder
 
     path = cache / f"use_paragraphs_{lang}.npz"
     keys = [f"{a.article.id}:{p.line}" for a in analyses for p in a.paragraphs]

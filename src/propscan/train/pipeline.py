@@ -25,7 +25,7 @@ from .calibrate import (OFF, SpanTable, halves, micro_f1, paragraph_matrix, tune
 from .trainer import TrainConfig, log
 
 MODEL_NAME = "propscan-tagger-minilm-l6"
-# span decoding variants tried on validation (see detect.tagger.decode_spans)
+# span decoding variants tried on validation (see detect.decoding.decode_spans)
 DECODE_CHOICES = (
     {"max_gap": 0, "min_chars": 2, "peak_margin": 0.0},
     {"max_gap": 2, "min_chars": 4, "peak_margin": 0.1},
@@ -236,7 +236,7 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
 
     write_card(out / "MODEL_CARD.md", metrics, config)
     if install:
-        from ..detect.tagger import MODEL_DIR
+        from ..runtime.models import BUNDLED as MODEL_DIR
 
         copy_model(out, MODEL_DIR)
         log(f"installed into {MODEL_DIR}", fh)

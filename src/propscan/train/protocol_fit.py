@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import protocol as P
 from ..detect.calibration import CONFIG as CALIBRATION, logit, span_features
-from ..detect.tagger import decode_candidates, line_breaks, paragraph_scores
+from ..detect.decoding import decode_candidates, line_breaks, paragraph_scores
 from ..document import Analysis
 from ..evaluate.metrics import merge_intervals, overlap_sums
 from .calibrate import fit_platt

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..detect.tagger import stitch, windows
+from ..detect.decoding import stitch, windows
 from ..document import Analysis
 from ..taxonomy import TECHNIQUE_NAMES
 from .data import Encoded, encode, load_tokenizer, make_windows

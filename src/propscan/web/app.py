@@ -2,8 +2,9 @@
 
 ``create_app`` takes its collaborators as arguments (a store, an analyzer
 factory, settings) so tests and embedders can pass their own; by default it
-opens the store named by ``db_url`` (or ``PROPSCAN_DB``, else the default
-SQLite file) and uses ``propscan.analyzer.default_analyzer``.
+opens the store named by ``db_url`` (else ``settings.core.db_url``, else the
+default SQLite file) and uses ``propscan.analyzer.default_analyzer`` with
+``settings.core``.
 """
 
 from __future__ import annotations
@@ -83,11 +84,13 @@ def create_app(store: Any = None, db_url: str | None = None, settings: Settings 
     if store is None:
         from ..store import Store
 
-        store = Store(db_url)
+        store = Store(db_url or settings.core.db_url, settings=settings.core)
     if analyzer_factory is None:
+        import functools
+
         from ..analyzer import default_analyzer
 
-        analyzer_factory = default_analyzer
+        analyzer_factory = functools.partial(default_analyzer, settings.core)
     def store_batch(analyses: list[Any]) -> list[tuple[int, Any]]:
         # one transaction per batch, in the analysis worker: writes never queue up in a thread pool;
         # the batch then joins its duplicate groups and stories

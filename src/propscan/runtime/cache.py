@@ -7,10 +7,11 @@ most of the time before the first result. The first run writes the inflated
 arrays as ``.npy`` files under the user's cache folder; later runs map them
 in a few milliseconds, and only the rows an article touches are read.
 
-The folder is ``$PROPSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/propscan``, else
-``~/.cache/propscan``; ``PROPSCAN_CACHE_DIR=off`` turns the cache off. A cache
-that cannot be written or read is not an error: the arrays are then built
-from the shipped files as before.
+The folder is ``Settings.cache_dir`` (passed in as ``root``; None turns the
+cache off): ``~/.cache/propscan`` by default, and for the CLI
+``$PROPSCAN_CACHE_DIR`` or ``$XDG_CACHE_HOME/propscan`` (``runtime.settings``).
+A cache that cannot be written or read is not an error: the arrays are then
+built from the shipped files as before.
 
 Several installs (two virtual environments, a system one and a user one) may
 share the folder. Each entry records the install that wrote it (``owner``:
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_dir", "cached_arrays", "cached_file", "forget", "install_id", "owner_of"]
+__all__ = ["cached_arrays", "cached_file", "forget", "install_id", "owner_of"]
 
 DONE = "complete"  # written last: a folder without it was interrupted and is rebuilt
 OWNER = "owner"  # the install that wrote the entry
@@ -38,7 +39,7 @@ OWNER = "owner"  # the install that wrote the entry
 
 def install_id() -> str:
     """This install: the folder the propscan package is imported from."""
-    return str(Path(__file__).resolve().parent)
+    return str(Path(__file__).resolve().parent.parent)
 
 
 def owner_of(folder: Path) -> str | None:
@@ -52,20 +53,6 @@ def _ours(folder: Path) -> bool:
     """May this install replace the entry: its own, one of an install that is gone, or one that names none."""
     owner = owner_of(folder)
     return owner is None or owner == install_id() or not Path(owner).exists()
-
-
-def cache_dir() -> Path | None:
-    """Where inflated tables live, or None when caching is off."""
-    given = os.environ.get("PROPSCAN_CACHE_DIR")
-    if given is not None:
-        return None if given.strip().lower() in ("", "off", "0", "none") else Path(given)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg) / "propscan"
-    try:
-        return Path.home() / ".cache" / "propscan"
-    except RuntimeError:  # no home directory (some service accounts): run without a cache
-        return None
 
 
 def _key(name: str, sources: list[Path], extra: str = "") -> str:
@@ -112,14 +99,13 @@ def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> No
             shutil.rmtree(old, ignore_errors=True)
 
 
-def cached_arrays(name: str, sources: list[Path],
+def cached_arrays(root: Path | None, name: str, sources: list[Path],
                   build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """The arrays ``build()`` returns, from the cache when it holds them for these ``sources``.
 
     Keys must be usable as file names; values plain (non-object) arrays. Arrays
-    read from the cache are read-only memory maps.
+    read from the cache are read-only memory maps. ``root`` None: no cache.
     """
-    root = cache_dir()
     try:
         key = _key(name, sources)
     except OSError:
@@ -142,13 +128,13 @@ def cached_arrays(name: str, sources: list[Path],
     return arrays
 
 
-def cached_file(name: str, sources: list[Path], extra: str, build: Callable[[Path], None]) -> Path | None:
+def cached_file(root: Path | None, name: str, sources: list[Path], extra: str,
+                build: Callable[[Path], None]) -> Path | None:
     """A file derived from ``sources`` (and the ``extra`` key, e.g. library versions), built once.
 
     ``build(path)`` writes the file; None when caching is off or failed (the
     caller then uses the sources directly).
     """
-    root = cache_dir()
     if root is None:
         return None
     try:
@@ -162,9 +148,8 @@ def cached_file(name: str, sources: list[Path], extra: str, build: Callable[[Pat
     return target if target.is_file() else None
 
 
-def forget(name: str) -> None:
+def forget(root: Path | None, name: str) -> None:
     """Remove this install's cached copies of ``name`` (one that proved wrong is rebuilt on the next run)."""
-    root = cache_dir()
     if root is not None and root.is_dir():
         for folder in root.glob(f"{name}-*"):
             if _ours(folder):

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Loading", "once"]
+__all__ = ["Loading"]
 
 
 class Loading(Generic[T]):
@@ -42,17 +42,3 @@ class Loading(Generic[T]):
             raise self._error
         return self._value  # type: ignore[return-value]
 
-
-def once(load: Callable[[], T], name: str) -> Callable[[], Loading[T]]:
-    """A function that starts ``load`` in the background on its first call and returns that same
-    ``Loading`` on every call (process-wide models: the first component that needs one starts it)."""
-    lock = threading.Lock()
-    started: list[Loading[T]] = []
-
-    def start() -> Loading[T]:
-        with lock:
-            if not started:
-                started.append(Loading(load, name))
-            return started[0]
-
-    return start

@@ -1,0 +1,68 @@
+"""The one module that knows where the models live and reads ``tagger.json``.
+
+Why: the bundled models folder used to be rebuilt from ``__file__`` in a
+dozen modules and ``tagger.json`` parsed by three components. Every file of
+the models folder is named here, found through ``Settings.models_dir`` (None:
+the folder shipped inside the package), and the tagger's configuration is
+read once per file version.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from .settings import DEFAULT, Settings
+
+__all__ = ["BUNDLED", "folder", "path", "tagger_config"]
+
+# the models shipped inside the package (``python -m propscan.train.pipeline --install`` writes here)
+BUNDLED = Path(__file__).resolve().parent.parent / "models"
+
+TAGGER_ONNX = "tagger.onnx"
+TAGGER_CONFIG = "tagger.json"
+TAGGER_TOKENIZER = "tokenizer.json"
+CALIBRATION = "calibration.json"
+SPAN_PRIORS = "span_priors.json"
+GENRE = "genre.npz"
+FRAMES = "frames.npz"
+MULTILINGUAL = "st3-multilingual.npz"
+ENCODER_ONNX = "encoder.onnx"
+ENCODER_TOKENIZER = "encoder.tokenizer.json"
+TAGGER_FILES = (TAGGER_ONNX, TAGGER_CONFIG, TAGGER_TOKENIZER)
+
+
+def folder(settings: Settings = DEFAULT) -> Path:
+    """The models folder of ``settings``."""
+    return Path(settings.models_dir) if settings.models_dir is not None else BUNDLED
+
+
+def path(name: str, settings: Settings = DEFAULT) -> Path:
+    """The file ``name`` of the models folder of ``settings`` (it may not exist: a development checkout)."""
+    return folder(settings) / name
+
+
+def has_tagger(settings: Settings = DEFAULT) -> bool:
+    """Whether the span tagger's three files are all there."""
+    return all(path(f, settings).is_file() for f in TAGGER_FILES)
+
+
+@functools.lru_cache(maxsize=8)
+def _read(file: Path, _size: int, _mtime_ns: int) -> dict[str, Any]:
+    return dict(json.loads(file.read_text(encoding="utf-8")))
+
+
+def tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) -> dict[str, Any] | None:
+    """``tagger.json`` of the models folder (``models_dir`` when given), parsed once per version; None when absent.
+
+    A copy: a caller may change what it gets without changing what the next one reads.
+    """
+    file = (Path(models_dir) if models_dir is not None else folder(settings)) / TAGGER_CONFIG
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return copy.deepcopy(_read(file, st.st_size, st.st_mtime_ns))
