@@ -23,9 +23,9 @@ from starlette.formparsers import MultiPartException
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
-from .app import ApiError
-from .api import (compare_outlets, compared_names, link_preparer, remove_article, search,
-                  story_data, story_search, update_article)
+from .errors import ApiError
+from .queries import (compare_outlets, compared_names, link_preparer, remove_article, search, story_data,
+                      story_search, update_article)
 from .render import ANCHOR, article_html, report_assets
 from .security import csrf_ok, csrf_token, set_csrf_cookie, token_ok
 from .service import analyze_and_store, article_offsets, get_analysis, record_feedback, store_of

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ..document import Analysis, Article
 from ..errors import STATUS, InputError
 from ..taxonomy import TECHNIQUES, normalise
-from .app import ApiError
+from .errors import ApiError
 from .inputs import UnsupportedInput
 from .runner import AnalysisRunner
 
