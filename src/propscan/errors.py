@@ -3,7 +3,9 @@
 Each carries the input it concerns and a ``kind`` (one of ``KINDS``): the CLI
 prints ``str(err)`` as one line and carries on with the other inputs, the web
 app maps the kind to a status code (``STATUS``) instead of reading messages.
-Anything else escaping is a bug in propscan.
+An error the user fixes by changing a setting names it in ``option`` (e.g.
+``max_bytes``); messages never name a command-line flag, the CLI adds its own
+(``cli.output.describe``). Anything else escaping is a bug in propscan.
 """
 
 from __future__ import annotations
@@ -48,18 +50,22 @@ class PropscanError(Exception):
     """Base for errors that are the user's to fix (bad input, bad option)."""
 
     kind: str = INVALID
+    # the setting that would fix it, as the library calls it (max_bytes, text_column, db, engine, ...)
+    option: str | None = None
 
-    def __init__(self, message: str = "", kind: str | None = None) -> None:
+    def __init__(self, message: str = "", kind: str | None = None, option: str | None = None) -> None:
         super().__init__(message)
         if kind is not None:
             self.kind = kind
+        if option is not None:
+            self.option = option
 
 
 class InputError(PropscanError):
     """An input that cannot be analysed: empty, binary, too large, unreadable."""
 
-    def __init__(self, source: str, problem: str, kind: str | None = None) -> None:
-        super().__init__(f"{printable(str(source))}: {problem}", kind)
+    def __init__(self, source: str, problem: str, kind: str | None = None, option: str | None = None) -> None:
+        super().__init__(f"{printable(str(source))}: {problem}", kind, option)
         self.source = source
         self.problem = problem
 

@@ -10,11 +10,11 @@ from typing import IO, Iterable, Iterator
 
 from ..document import Analysis, Article
 from ..errors import InputError, PropscanError
-from ..readers import expand, iter_articles
+from ..readers import Input, expand, iter_articles
 from ..readers.text import DEFAULT_MAX_BYTES
 from ..taxonomy import TAXONOMIES, to_view
 from ..writers import FORMATS, make_writer
-from . import output
+from . import describe, output
 
 PROGRESS_MIN_FILES = 4
 
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _progress(items: list[str], quiet: bool) -> Iterable[str] | Iterator[str]:
+def _progress(items: list[Input], quiet: bool) -> Iterable[Input] | Iterator[Input]:
     if quiet or len(items) < PROGRESS_MIN_FILES:
         return items
     from tqdm import tqdm
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         for got in inputs:
             if isinstance(got, InputError):
                 errors.append(got)
-                print(f"propscan: {got}", file=sys.stderr)
+                print(f"propscan: {describe(got)}", file=sys.stderr)
             else:
                 yield got
 

@@ -74,12 +74,12 @@ def article_from_record(rec: Mapping[str, Any], cols: dict[str, str | None], whe
                         path: Path, max_bytes: int) -> Article:
     """One Article from one record; raises InputError naming ``where`` (file:line) when unusable."""
     if cols["text"] is None or cols["text"] not in rec:
-        raise InputError(where, "no text field (looked for " + ", ".join(CANDIDATES["text"]) +
-                         "; name yours with --text-column)")
+        raise InputError(where, "no text field (looked for " + ", ".join(CANDIDATES["text"]) + ")",
+                         option="text_column")
     body = _str(rec[cols["text"]])
     if len(body) > max_bytes:
-        raise InputError(where, f"text too large ({len(body):,} characters; the limit is {max_bytes:,}, "
-                                "see --max-bytes)", kind=TOO_LARGE)
+        raise InputError(where, f"text too large ({len(body):,} characters; the limit is {max_bytes:,})",
+                         kind=TOO_LARGE, option="max_bytes")
     if not body.strip():
         raise InputError(where, "empty text", kind=EMPTY)
     if "\x00" in body:
@@ -144,7 +144,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
             where = f"{path}:{number}"
             if len(line) > limit and not line.endswith(b"\n"):
                 _too_long_line(f)
-                yield InputError(where, f"line too long (over {limit:,} bytes, see --max-bytes)", kind=TOO_LARGE)
+                yield InputError(where, f"line too long (over {limit:,} bytes)", kind=TOO_LARGE, option="max_bytes")
                 continue
             if not line.strip():
                 continue
@@ -219,8 +219,8 @@ def iter_csv(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         resolved = cols.resolve(fields)
         if resolved["text"] is None:
             wanted = cols.text or "/".join(CANDIDATES["text"][:4])
-            yield InputError(str(path), f"no text column {wanted!r} in the header ({', '.join(map(str, fields))[:200]});"
-                                        " name it with --text-column")
+            yield InputError(str(path), f"no text column {wanted!r} in the header ({', '.join(map(str, fields))[:200]})",
+                             option="text_column")
             return
         while True:
             try:

@@ -13,6 +13,8 @@ from typing import Any
 
 from ..document import Article
 from ..errors import BINARY, EMPTY, InputError
+from ..readers import HTML, SUFFIXES, cleaned
+from ..readers.html import article_from_html, looks_like_html as _sniff_html
 from ..readers.text import article_from_text, check_text, decode
 from .settings import UPLOAD_SUFFIXES
 
@@ -41,24 +43,14 @@ def clean_meta(fields: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _clean(article: Article) -> Article:
-    try:
-        from ..cleanup import clean_article
-    except ImportError:
-        return article
-    return clean_article(article)
-
-
 def kind_of(filename: str | None, content_type: str | None) -> str:
     """'text' or 'html' for an upload, from its name or else its declared type; 415 otherwise."""
     name = (filename or "").lower()
     ctype = (content_type or "").split(";")[0].strip().lower()
     if name:
         suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-        if suffix in (".html", ".htm"):
-            return "html"
-        if suffix in (".txt", ".text"):
-            return "text"
+        if suffix in UPLOAD_SUFFIXES:
+            return "html" if SUFFIXES[suffix][0] == HTML else "text"
         if suffix:
             raise UnsupportedInput(f"{filename}: unsupported file type {suffix!r} "
                                    f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
@@ -83,7 +75,7 @@ def from_text(text: str, title: str | None = None, source: str = "", meta: dict 
               clean: bool = True) -> Article:
     text = check_text(text, source or "<text>")  # empty or control characters only: refused
     art = article_from_text(text, web_id(text), source=source or "<web>", title=title or None, meta=meta)
-    return _clean(art) if clean else art
+    return cleaned(art, clean)
 
 
 def from_html(html: str | bytes, title: str | None = None, source: str = "", meta: dict | None = None,
@@ -95,24 +87,16 @@ def from_html(html: str | bytes, title: str | None = None, source: str = "", met
     """
     if not (html.strip() if isinstance(html, str) else html.strip()):
         raise InputError(source or "<html>", "empty input", kind=EMPTY)
-    try:
-        from ..readers import html as html_reader
-    except ImportError:
-        raise UnsupportedInput("HTML input needs propscan.readers.html, which this installation lacks") from None
     digest = html if isinstance(html, str) else html.decode("latin-1")
     url = (meta or {}).get("url")
-    art = html_reader.article_from_html(html, web_id(digest), source=source or url or "<web>", url=url)
+    art = article_from_html(html, web_id(digest), source=source or url or "<web>", url=url)
     if meta:
         art.meta.update(meta)
     if title:
         art.title = title
-    return _clean(art) if clean else art
+    return cleaned(art, clean)
 
 
 def looks_like_html(text: str) -> bool:
     """A pasted text that is really a web page's source."""
-    try:
-        from ..readers.html import looks_like_html as sniff
-    except ImportError:
-        return False
-    return sniff(text)
+    return _sniff_html(text)

@@ -13,9 +13,9 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..document import Analysis, Article
-from ..errors import STATUS, InputError
+from ..errors import InputError
 from ..taxonomy import TECHNIQUES, normalise
-from .errors import ApiError
+from .errors import ApiError, status_of
 from .inputs import UnsupportedInput
 from .runner import AnalysisRunner
 
@@ -48,7 +48,7 @@ async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analys
     except UnsupportedInput as e:
         raise ApiError(415, str(e)) from None
     except InputError as e:
-        raise ApiError(STATUS.get(e.kind, 400), str(e)) from None
+        raise ApiError(status_of(e), str(e)) from None
     return int(article_id), analysis
 
 
@@ -173,23 +173,20 @@ def fetch_link(url: str, *, allow_private: bool = False, max_bytes: int = 5_000_
     too) must go to a public address unless ``allow_private`` (a server option, for tests). Raises
     InputError naming the link. Blocking: call it in a worker thread.
     """
-    from urllib.parse import urlsplit
-
-    from ..readers import fetch as fetcher
-    from .inputs import _clean
+    from ..readers.fetch import check_url, iter_fetched
 
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(url or "<link>", "not an http(s) link")
+    host = check_url(url or "<link>").hostname or ""
 
     def guard(request: Any) -> None:
         check_address(request.url.host, allow_private)
 
-    check_address(parts.hostname, allow_private)  # before connecting; the hook checks every redirect too
-    with fetcher.make_client(timeout, event_hooks={"request": [guard]}) as client:
-        art = fetcher.fetch(url, max_bytes=max_bytes, timeout=timeout, client=client, total_timeout=total_timeout)
-    return _clean(art)
+    check_address(host, allow_private)  # before connecting; the hook checks every redirect too
+    got = next(iter_fetched([url], max_bytes=max_bytes, timeout=timeout, total_timeout=total_timeout,
+                            event_hooks={"request": [guard]}))
+    if isinstance(got, InputError):
+        raise got
+    return got
 
 
 def article_offsets(text: str, quote: str, hint: int | None = None) -> tuple[int, int] | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..readers import HTML, TEXT, suffixes
+
 DEFAULT_MAX_UPLOAD = 5_000_000
-UPLOAD_SUFFIXES = (".txt", ".text", ".html", ".htm")
+UPLOAD_SUFFIXES = suffixes(TEXT, HTML)  # one article a file, as in a folder
 
 
 def _env_token() -> str | None:
