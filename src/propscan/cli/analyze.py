@@ -15,6 +15,7 @@ from ..readers.text import DEFAULT_MAX_BYTES
 from ..taxonomy import TAXONOMIES, to_view
 from ..writers import FORMATS, make_writer
 from . import describe, output
+from .options import add_engine_arguments
 
 PROGRESS_MIN_FILES = 4
 
@@ -36,9 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger inputs")
     p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    from ..engine import add_arguments
-
-    add_arguments(p)  # --workers N, --engine local|dask, --scheduler ADDRESS
+    add_engine_arguments(p)  # --workers N, --engine local|dask, --scheduler ADDRESS
     p.set_defaults(func=run)
 
 

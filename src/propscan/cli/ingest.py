@@ -19,6 +19,7 @@ from ..document import Article
 from ..errors import InputError, PropscanError
 from ..readers.text import DEFAULT_MAX_BYTES
 from . import describe
+from .options import add_db_argument, add_engine_arguments
 
 MAX_ERRORS_SHOWN = 20
 COLUMN_ROLES = ("text", "title", "id", "date", "outlet", "url", "language")
@@ -31,9 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "is stored is skipped. With no PATH, only links what is not linked yet.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder, .jsonl or .csv file")
     add_db_argument(p)
-    from ..engine import add_arguments
-
-    add_arguments(p)
+    add_engine_arguments(p)
     g = p.add_argument_group("JSONL/CSV fields (default: the usual names, e.g. text/content/body)")
     for role in COLUMN_ROLES:
         g.add_argument(f"--{role}-column", metavar="NAME", help=f"field holding the {role}")
@@ -47,11 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help='print {"added", "skipped", "failed"} as JSON')
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
-
-
-def add_db_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="URL", help="SQLite file or database URL, e.g. postgresql://user@host/db "
-                                               "(default: $PROPSCAN_DB or ./propscan.db)")
 
 
 def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:
