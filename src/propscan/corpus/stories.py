@@ -363,9 +363,12 @@ def _per_1000(counts: dict[str, int], words: int) -> dict[str, float]:
 
 def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
     """One story's articles by outlet, each outlet's technique profile per 1,000 words, what one outlet
-    uses that the others do not, and a timeline."""
+    uses that the others do not, and a timeline; None when there is no such story."""
     from ..store.schema import frames
+    from ..store.store import valid_id
 
+    if valid_id(story_id) is None:  # beyond the database's integers: no such story, not an overflow
+        return None
     with store.engine.connect() as conn:
         s = conn.execute(sa.select(stories).where(stories.c.id == int(story_id))).first()
         if s is None:

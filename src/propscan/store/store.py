@@ -413,54 +413,6 @@ class Store:
                  "mean_spans": round(float(r["mean_spans"] or 0), 3),
                  "mean_score": None if r["mean_score"] is None else round(float(r["mean_score"]), 2)} for r in rows]
 
-    def outlet_profile(self, outlet: str) -> dict[str, Any]:
-        """Technique and category rates, genre mix and frames of one outlet, overall and by month."""
-        from ..corpus.profiles import outlet_profile
-
-        return outlet_profile(self, outlet)
-
-    # -- corpus views (thin wrappers so the web app needs only the Store) ---
-    def profiles(self, by: str = "outlet", outlet: str | None = None, month: str | None = None) -> list[dict[str, Any]]:
-        """Technique/category rates, genre mix and frames per outlet, month or outlet_month."""
-        from ..corpus.profiles import group_profiles
-
-        return group_profiles(self, by, outlet=outlet, month=month)
-
-    def trends(self, outlets: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Month-by-month profiles per outlet: the series to chart."""
-        from ..corpus.profiles import trends
-
-        return trends(self, outlets)
-
-    def stories(self, min_articles: int = 1, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, Any]]:
-        """Stories, largest first; filters: outlet, date_from, date_to, technique, min_size, max_size."""
-        from ..corpus.stories import story_list
-
-        return story_list(self, min_articles, limit, offset, **filters)  # type: ignore[return-value]
-
-    def count_stories(self, min_articles: int = 1, **filters: Any) -> int:
-        from ..corpus.stories import count_stories
-
-        return count_stories(self, min_articles, **filters)
-
-    def story(self, story_id: int) -> dict[str, Any] | None:
-        """One story's articles grouped by outlet, with profiles per 1,000 words, differences and a timeline."""
-        from ..corpus.stories import story_view
-
-        return story_view(self, story_id) if valid_id(story_id) is not None else None
-
-    def shared_passages(self, story_id: int, threshold: float | None = None) -> list[dict[str, Any]]:
-        """Claims several outlets of a story make, with offsets into each article (sentence encoder)."""
-        from ..corpus.passages import THRESHOLD, shared_passages
-
-        return shared_passages(self, story_id, THRESHOLD if threshold is None else threshold)  # type: ignore[return-value]
-
-    def compare_outlets(self, names: Sequence[str]) -> list[dict[str, Any]]:
-        """1-5 outlets side by side: rates per 1,000 words and shares of articles, with 95 % intervals."""
-        from ..corpus.profiles import compare_outlets
-
-        return compare_outlets(self, names)  # type: ignore[return-value]
-
     def link_pending(self) -> dict[str, int]:
         """Link what is not linked yet: near-duplicates, then stories (when the encoder is there)."""
         from ..corpus.update import update
@@ -540,12 +492,6 @@ class Store:
                 regroup(conn, int(row.story_id))
         self.link_pending()
         return True
-
-    def duplicates(self, id: int) -> list[dict[str, Any]]:
-        """Near-duplicates of one article, most similar first."""
-        from ..corpus.dedup import duplicates_of
-
-        return duplicates_of(self, id) if valid_id(id) is not None else []
 
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,

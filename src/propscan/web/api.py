@@ -23,8 +23,8 @@ from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .errors import ApiError
-from .queries import (LINK_PATTERN, MAX_COMPARED, compare_outlets, jsonable, link_preparer, remove_article, search,
-                      store_call, story_data, story_search, update_article)
+from .queries import (LINK_PATTERN, MAX_COMPARED, compare_outlets, jsonable, link_preparer, outlet_profile,
+                      remove_article, search, store_call, story_data, story_search, update_article)
 from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
                       NON_BLANK, TECHNIQUE_NAMES, IsoDate, OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy,
                       errors, ok, technique_schema)
@@ -302,10 +302,7 @@ async def compare(request: Request, outlet: list[Annotated[str, StringConstraint
 @router.get("/outlets/{name:path}", summary="An outlet's technique profile by month", response_model=None,
             responses={**ok(OutletProfile, "overall and month-by-month rates"), **errors(404, 422)})
 async def outlet(request: Request, name: str) -> dict[str, Any]:
-    profile = await run_in_threadpool(store_of(request).outlet_profile, name)
-    if not profile or not profile.get("n_articles"):
-        raise ApiError(404, f"no articles from outlet {name!r}")
-    return profile
+    return await outlet_profile(request, name)
 
 
 @router.post("/feedback", dependencies=[Depends(require_token)], status_code=201, response_model=None,

@@ -20,12 +20,13 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from ..corpus.dedup import duplicates_of
 from ..errors import InputError
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .errors import ApiError
-from .queries import (compare_outlets, compared_names, link_preparer, remove_article, search, story_data,
-                      story_search, update_article)
+from .queries import (compare_outlets, compared_names, corpus_call, link_preparer, outlet_profile, remove_article,
+                      search, story_data, story_search, update_article)
 from .render import ANCHOR, article_html, report_assets
 from .security import csrf_ok, csrf_token, set_csrf_cookie, token_ok
 from .service import analyze_and_store, article_offsets, get_analysis, record_feedback, store_of
@@ -129,9 +130,9 @@ async def _article(request: Request, article_id: int, notice: str | None = None,
                    status: int = 200) -> Response:
     analysis = await get_analysis(request, article_id)
     store = store_of(request)
-    info = await run_in_threadpool(getattr(store, "info", lambda _id: None), article_id) or {}
-    duplicates = await run_in_threadpool(getattr(store, "duplicates", lambda _id: []), article_id)
-    reviews = await run_in_threadpool(getattr(store, "article_feedback", lambda _id: []), article_id)
+    info = await run_in_threadpool(store.info, article_id) or {}
+    duplicates = await corpus_call(request, duplicates_of, article_id)
+    reviews = await run_in_threadpool(store.article_feedback, article_id)
     spans = analysis.sorted_spans()
     span_rows = [{"i": i, "start": s.start, "end": s.end, "technique": s.technique,
                   "label": _tlabel(s.technique), "text": analysis.text[s.start:s.end], "score": s.score}
@@ -253,7 +254,7 @@ async def delete_confirm(request: Request, article_id: int) -> Response:
     info = await run_in_threadpool(store_of(request).info, article_id)
     if info is None:
         raise ApiError(404, f"no article with id {article_id}")
-    reviews = await run_in_threadpool(getattr(store_of(request), "article_feedback", lambda _id: []), article_id)
+    reviews = await run_in_threadpool(store_of(request).article_feedback, article_id)
     return _page(request, "delete.html", {"id": article_id, "info": info, "n_feedback": len(reviews)})
 
 
@@ -491,9 +492,7 @@ async def outlets_page(request: Request) -> Response:
 async def outlet_page(request: Request, name: str) -> Response:
     from .chart import interval_bar, profile_charts
 
-    profile = await run_in_threadpool(store_of(request).outlet_profile, name)
-    if not profile or not profile.get("n_articles"):
-        raise ApiError(404, f"no articles from outlet {name!r}")
+    profile = await outlet_profile(request, name)
     rows = outlet_rates(profile)
     top = max([r["hi"] for r in rows] + [0.0]) or 1.0
     return _page(request, "outlet.html", {

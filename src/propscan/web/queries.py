@@ -8,11 +8,12 @@ the result as JSON, the pages render it. Store calls run in the thread pool.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from ..corpus import passages, profiles, stories
 from .errors import ApiError
 from .service import store_of, technique_name
 
@@ -23,6 +24,12 @@ async def store_call(request: Request, name: str, *args: Any, **kwargs: Any) -> 
     if fn is None:
         raise ApiError(501, f"this store does not support {name.replace('_', ' ')}")
     return await run_in_threadpool(lambda: fn(*args, **kwargs))
+
+
+async def corpus_call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A corpus view (``propscan.corpus``) of the app's store, in the thread pool."""
+    store = store_of(request)
+    return await run_in_threadpool(lambda: fn(store, *args, **kwargs))
 
 
 LINK_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
@@ -94,7 +101,7 @@ async def compare_outlets(request: Request, names: list[str]) -> list[dict[str, 
     missing = [n for n in names if n not in known]
     if missing:
         raise ApiError(404, f"no articles from outlet {missing[0]!r}")
-    return list(await store_call(request, "compare_outlets", names))
+    return list(await corpus_call(request, profiles.compare_outlets, names))
 
 async def story_search(request: Request, *, offset: int, limit: int, min_size: int = 1,
                        **filters: Any) -> dict[str, Any]:
@@ -104,16 +111,23 @@ async def story_search(request: Request, *, offset: int, limit: int, min_size: i
     if filters.get("date_from") and filters.get("date_to") and filters["date_from"] > filters["date_to"]:
         raise ApiError(422, "date_from is after date_to")
     given = {k: v for k, v in filters.items() if v not in (None, "")}
-    total = await store_call(request, "count_stories", min_articles=min_size, **given)
-    items = await store_call(request, "stories", min_articles=min_size, limit=limit, offset=offset, **given)
+    total = await corpus_call(request, stories.count_stories, min_size, **given)
+    items = await corpus_call(request, stories.story_list, min_size, limit, offset, **given)
     return {"total": int(total), "offset": offset, "limit": limit, "items": [jsonable(r) for r in items]}
 
 async def story_data(request: Request, story_id: int) -> dict[str, Any]:
     """The story with its shared passages (shared with the story page)."""
-    got = await store_call(request, "story", story_id)
+    got = await corpus_call(request, stories.story_view, story_id)
     if not got:
         raise ApiError(404, f"no story with id {story_id}")
     got = dict(got)
-    if hasattr(store_of(request), "shared_passages"):
-        got["shared"] = list(await store_call(request, "shared_passages", story_id))
+    got["shared"] = list(await corpus_call(request, passages.shared_passages, story_id))
     return got
+
+
+async def outlet_profile(request: Request, name: str) -> dict[str, Any]:
+    """An outlet's rates overall and by month; 404 when the store holds nothing from it (shared with its page)."""
+    profile = await corpus_call(request, profiles.outlet_profile, name)
+    if not profile or not profile.get("n_articles"):
+        raise ApiError(404, f"no articles from outlet {name!r}")
+    return profile

@@ -128,14 +128,11 @@ def store_and_link(store: Any, analyses: list[Analysis]) -> list[tuple[int, Anal
     Linking is best effort: the analyses are stored whatever happens there (``ingest`` with no path
     links what is left).
     """
-    add_many = getattr(store, "add_many", None)
-    ids = [i for i, _ in add_many(analyses)] if add_many else [store.add(a) for a in analyses]
-    link = getattr(store, "link_pending", None)
-    if link is not None:
-        try:
-            link()
-        except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
-            log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
+    ids = [i for i, _ in store.add_many(analyses)]
+    try:
+        store.link_pending()
+    except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
+        log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
     return [(int(i), a) for i, a in zip(ids, analyses)]
 
 
