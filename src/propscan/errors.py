@@ -17,16 +17,17 @@ INVALID = "invalid"            # bad value or option
 EMPTY = "empty"                # no text at all
 TOO_LARGE = "too_large"        # over a size limit
 BINARY = "binary"              # not text (NUL bytes, control characters, undecodable)
+UNSUPPORTED = "unsupported"    # a file or body type propscan does not read (e.g. a .pdf upload)
 UNREADABLE = "unreadable"      # a file or folder that cannot be read (missing, permissions, broken link)
 NOT_FOUND = "not_found"        # a stored thing that does not exist
 STORE_FULL = "store_full"      # the database's disk is full
 STORE_LOCKED = "store_locked"  # another process holds the database past the wait
 STORE_READ_ONLY = "store_read_only"
 STORE_UNAVAILABLE = "store_unavailable"  # the database is gone or refuses connections
-KINDS = (INVALID, EMPTY, TOO_LARGE, BINARY, UNREADABLE, NOT_FOUND, STORE_FULL, STORE_LOCKED, STORE_READ_ONLY,
+KINDS = (INVALID, EMPTY, TOO_LARGE, BINARY, UNSUPPORTED, UNREADABLE, NOT_FOUND, STORE_FULL, STORE_LOCKED, STORE_READ_ONLY,
          STORE_UNAVAILABLE)
 # the HTTP status the web app answers for each kind
-STATUS = {INVALID: 400, EMPTY: 400, TOO_LARGE: 413, BINARY: 415, UNREADABLE: 400, NOT_FOUND: 404,
+STATUS = {INVALID: 400, EMPTY: 400, TOO_LARGE: 413, BINARY: 415, UNSUPPORTED: 415, UNREADABLE: 400, NOT_FOUND: 404,
           STORE_FULL: 507, STORE_LOCKED: 503, STORE_READ_ONLY: 503, STORE_UNAVAILABLE: 503}
 
 

@@ -52,8 +52,8 @@ def require_existing(url: str | None) -> None:
     u = sa.engine.make_url(resolve_url(url))
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
             and not Path(u.database).exists():
-        raise PropscanError(f"--db {u.database}: no such database file (ingest articles first, "
-                            "or give --db / set PROPSCAN_DB)")
+        raise PropscanError(f"database {u.database}: no such database file (ingest articles first, "
+                            "or name another database or set PROPSCAN_DB)", option="db")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -83,7 +83,7 @@ def store_error(url: str, e: BaseException) -> StoreError:
     what = {errors.STORE_FULL: "the database is full", errors.STORE_READ_ONLY: "the database is read-only",
             errors.STORE_LOCKED: "the database is locked by another process",
             errors.STORE_UNAVAILABLE: "the database failed"}[kind]
-    return StoreError(f"--db {url}: {what} ({first}); nothing committed was lost", kind)
+    return StoreError(f"database {url}: {what} ({first}); nothing committed was lost", kind)
 
 
 def _translating(method: Any) -> Any:
@@ -123,7 +123,7 @@ class Store:
         try:
             u = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError:
-            raise PropscanError(f"--db {url}: not a database URL or file path") from None
+            raise PropscanError(f"database {url}: not a database URL or file path", option="db") from None
         self.dialect = u.get_backend_name()
         kwargs: dict[str, Any] = {"future": True}
         if self.dialect == "sqlite" and u.database not in (None, "", ":memory:"):
@@ -133,8 +133,8 @@ class Store:
         try:
             self.engine = sa.create_engine(self.url, **kwargs)
         except ModuleNotFoundError as e:
-            raise PropscanError(f"--db {url}: the database driver is not installed ({e.name}); "
-                                "for PostgreSQL: pip install 'propscan[postgres]'") from None
+            raise PropscanError(f"database {url}: the database driver is not installed ({e.name}); "
+                                "for PostgreSQL: pip install 'propscan[postgres]'", option="db") from None
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         if create:

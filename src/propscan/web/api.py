@@ -18,11 +18,11 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from ..readers.text import safe_text
+from ..readers.text import decode, safe_text
 from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
-from .errors import ApiError
+from .errors import ApiError, status_of
 from .queries import (LINK_PATTERN, MAX_COMPARED, compare_outlets, jsonable, link_preparer, outlet_profile,
                       remove_article, search, store_call, story_data, story_search, update_article)
 from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
@@ -171,13 +171,13 @@ async def _prepare_from_request(request: Request) -> Any:
         source = fields.get("source") or name
         if kind == "html":
             return lambda: inputs.from_html(data_bytes, title, source, meta)
-        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, name), title, source, meta)
+        return lambda: inputs.from_text(decode(data_bytes, name), title, source, meta)
     if ctype in inputs.HTML_TYPES or ctype in inputs.TEXT_TYPES:
         data_bytes = await request.body()
         _too_large(len(data_bytes), limit)
         if ctype in inputs.HTML_TYPES:
             return lambda: inputs.from_html(data_bytes, None, "", {})
-        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, "<body>"), None, "", {})
+        return lambda: inputs.from_text(decode(data_bytes, "<body>"), None, "", {})
     raise ApiError(415, f"unsupported content type {ctype or '(none)'!r}: send application/json, "
                         "multipart/form-data (field 'file'), text/html or text/plain")
 
@@ -186,7 +186,7 @@ def _upload_kind(upload: UploadFile) -> str:
     try:
         return inputs.kind_of(upload.filename, upload.content_type)
     except inputs.UnsupportedInput as e:
-        raise ApiError(415, str(e)) from None
+        raise ApiError(status_of(e), str(e)) from None
 
 
 @router.post("/analyze", dependencies=[Depends(require_token)], openapi_extra=_ANALYZE_BODY,

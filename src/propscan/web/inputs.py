@@ -12,10 +12,10 @@ import hashlib
 from typing import Any
 
 from ..document import Article
-from ..errors import BINARY, EMPTY, InputError
+from ..errors import EMPTY, UNSUPPORTED, InputError
 from ..readers import HTML, SUFFIXES, cleaned
 from ..readers.html import article_from_html, looks_like_html as _sniff_html
-from ..readers.text import article_from_text, check_text, decode
+from ..readers.text import article_from_text, check_text
 from .settings import UPLOAD_SUFFIXES
 
 TEXT_TYPES = ("text/plain",)
@@ -23,8 +23,10 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 META_KEYS = ("outlet", "date", "url", "author")
 
 
-class UnsupportedInput(Exception):
-    """A file or body type the app does not read (answered with 415)."""
+class UnsupportedInput(InputError):
+    """A file or body type the app does not read (its kind answers 415)."""
+
+    kind = UNSUPPORTED
 
 
 def web_id(text: str) -> str:
@@ -52,23 +54,13 @@ def kind_of(filename: str | None, content_type: str | None) -> str:
         if suffix in UPLOAD_SUFFIXES:
             return "html" if SUFFIXES[suffix][0] == HTML else "text"
         if suffix:
-            raise UnsupportedInput(f"{filename}: unsupported file type {suffix!r} "
-                                   f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
+            raise UnsupportedInput(filename or "", f"unsupported file type {suffix!r} "
+                                                   f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
     if ctype in HTML_TYPES:
         return "html"
     if ctype in TEXT_TYPES or ctype == "":
         return "text"
-    raise UnsupportedInput(f"{filename or 'upload'}: unsupported content type {ctype!r} (send text or HTML)")
-
-
-def decode_upload(data: bytes, source: str) -> str:
-    """Bytes to text; binary data is an unsupported type (415), emptiness a bad request."""
-    try:
-        return decode(data, source)
-    except InputError as e:
-        if e.kind == BINARY:
-            raise UnsupportedInput(str(e)) from None
-        raise
+    raise UnsupportedInput(filename or "upload", f"unsupported content type {ctype!r} (send text or HTML)")
 
 
 def from_text(text: str, title: str | None = None, source: str = "", meta: dict | None = None,

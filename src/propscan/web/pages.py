@@ -22,9 +22,10 @@ from starlette.formparsers import MultiPartException
 
 from ..corpus.dedup import duplicates_of
 from ..errors import InputError
+from ..readers.text import decode
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
-from .errors import ApiError
+from .errors import ApiError, status_of
 from .queries import (compare_outlets, compared_names, corpus_call, link_preparer, outlet_profile, remove_article,
                       search, story_data, story_search, update_article)
 from .render import ANCHOR, article_html, report_assets
@@ -98,7 +99,7 @@ async def analyze_form(request: Request) -> Response:
                 title, source, meta = fields["title"] or None, fields["source"] or name, inputs.clean_meta(fields)
                 if kind == "html":
                     return inputs.from_html(data, title, source, meta)
-                return inputs.from_text(inputs.decode_upload(data, name), title, source, meta)
+                return inputs.from_text(decode(data, name), title, source, meta)
         else:
             text = fields["text"]
             if not text.strip():
@@ -112,7 +113,7 @@ async def analyze_form(request: Request) -> Response:
                 return build(text, fields["title"] or None, fields["source"], inputs.clean_meta(fields))
         article_id, _ = await analyze_and_store(request, prepare)
     except inputs.UnsupportedInput as e:
-        return _page(request, "analyze.html", {"form": fields, "error": str(e)}, 415)
+        return _page(request, "analyze.html", {"form": fields, "error": str(e)}, status_of(e))
     except ApiError as e:
         return _page(request, "analyze.html", {"form": fields, "error": e.message}, e.status)
     return RedirectResponse(f"/articles/{article_id}", status_code=303)

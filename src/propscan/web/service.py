@@ -16,7 +16,6 @@ from ..document import Analysis, Article
 from ..errors import InputError
 from ..taxonomy import TECHNIQUES, normalise
 from .errors import ApiError, status_of
-from .inputs import UnsupportedInput
 from .runner import AnalysisRunner
 
 ACTIONS = ("wrong", "relabel", "add")
@@ -45,9 +44,7 @@ async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analys
     size = int(length) if length.isdigit() else 0
     try:
         article_id, analysis = await runner_of(request).analyze(prepare, size, request.is_disconnected)
-    except UnsupportedInput as e:
-        raise ApiError(415, str(e)) from None
-    except InputError as e:
+    except InputError as e:  # an unsupported upload too: its kind says 415
         raise ApiError(status_of(e), str(e)) from None
     return int(article_id), analysis
 
