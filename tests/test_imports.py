@@ -108,9 +108,31 @@ def find_cycle(g: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def folders(g: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph between the top-level parts of propscan (``propscan.store``, ``propscan.analyzer``, ...)."""
+    top = lambda m: ".".join(m.split(".")[:2])  # noqa: E731
+    out: dict[str, set[str]] = {}
+    for a, bs in g.items():
+        out.setdefault(top(a), set()).update(top(b) for b in bs if top(b) != top(a))
+    return out
+
+
 def test_no_import_cycles() -> None:
     cycle = find_cycle(graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_no_import_cycles_between_folders() -> None:
+    """Layers, not a web: e.g. corpus sits above the store, readers above cleanup, cli above train."""
+    cycle = find_cycle(folders(graph()))
+    assert cycle is None, "import cycle between folders: " + " -> ".join(cycle or [])
+
+
+def test_the_library_never_imports_its_front_ends() -> None:
+    g = folders(graph())
+    for name, deps in g.items():
+        if name not in ("propscan.cli", "propscan.web", "propscan.__main__"):
+            assert not deps & {"propscan.cli", "propscan.web"}, f"{name} imports {deps & {'propscan.cli', 'propscan.web'}}"
 
 
 def test_the_walk_sees_function_level_and_relative_imports(tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ class Store:
         new = dict(new, analysis=safe_text(json.dumps(d, ensure_ascii=False)))
         conn.execute(articles.update().where(articles.c.id == pk).values(**new))
         if ("date" in new or "title" in new) and old["story_id"] is not None:
-            from ..corpus.stories import refresh_story, regroup
+            from .links import refresh_story, regroup
 
             if "date" in new:  # its links depend on its date
                 regroup(conn, int(old["story_id"]))
@@ -413,17 +413,15 @@ class Store:
                  "mean_spans": round(float(r["mean_spans"] or 0), 3),
                  "mean_score": None if r["mean_score"] is None else round(float(r["mean_score"]), 2)} for r in rows]
 
-    def link_pending(self) -> dict[str, int]:
-        """Link what is not linked yet: near-duplicates, then stories (when the encoder is there)."""
-        from ..corpus.update import update
-
-        return update(self)
-
     # -- curation ----------------------------------------------------------
     def update_article(self, id: int, *, outlet: str | None = None, date: Any = None,
                        title: str | None = None) -> dict[str, Any] | None:
         """Correct an article's outlet, date or title (None leaves a field; date "" clears it);
-        returns ``info(id)``, or None when there is no such article."""
+        returns ``info(id)``, or None when there is no such article.
+
+        A new date unlinks the article's story (its links depend on the date); ``corpus.update.update``
+        links it again (the web app calls it right after).
+        """
         new: dict[str, Any] = {}
         if outlet is not None:
             outlet = safe_text(" ".join(str(outlet).split()))
@@ -454,17 +452,16 @@ class Store:
             new = {k: v for k, v in new.items() if v != old[k]}
             if new:
                 self._write_metadata(conn, int(id), old, new)
-        if "date" in new:
-            self.link_pending()
         return self.info(id)
 
     def delete_article(self, id: int) -> bool:
         """Remove an article with its feedback, corpus links and embedding; False if there was none.
 
-        Its story is grouped again without it (it may have been what joined two halves), and
-        articles that pointed at it as their original are de-duplicated again.
+        Its story is dissolved (it may have been what joined two halves) and articles that pointed at
+        it as their original are marked to be de-duplicated again: ``corpus.update.update`` links them
+        (the web app calls it right after).
         """
-        from ..corpus.stories import regroup
+        from .links import regroup
         from .schema import duplicates, embeddings, lsh_bands, minhashes
 
         if valid_id(id) is None:  # beyond the database's integers: no such article, not an overflow
@@ -490,7 +487,6 @@ class Store:
                     dup_of=None, repeat=False, dedup_done=False))
             if row.story_id is not None:
                 regroup(conn, int(row.story_id))
-        self.link_pending()
         return True
 
     # -- feedback ----------------------------------------------------------

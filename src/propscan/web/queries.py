@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..corpus import passages, profiles, stories
+from ..corpus.update import update
 from .errors import ApiError
 from .service import store_of, technique_name
 
@@ -57,6 +58,7 @@ def link_preparer(request: Request, link: str, title: str | None, meta: dict[str
 
     return prepare
 
+
 async def search(request: Request, **filters: Any) -> dict[str, Any]:
     """Search the store with validated filters (shared with the corpus page)."""
     if filters.get("technique"):
@@ -72,6 +74,7 @@ async def search(request: Request, **filters: Any) -> dict[str, Any]:
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in dict(row).items()}
 
+
 async def update_article(request: Request, article_id: int, fields: dict[str, Any]) -> dict[str, Any]:
     """Apply a curation edit (shared with the article page's form); 404 when there is no such article."""
     if not fields:
@@ -79,11 +82,22 @@ async def update_article(request: Request, article_id: int, fields: dict[str, An
     got = await store_call(request, "update_article", article_id, **fields)
     if got is None:
         raise ApiError(404, f"no article with id {article_id}")
+    if fields.get("date") is not None:  # re-dated: its story is grouped again at once
+        got = await _relinked(request, article_id)
     return jsonable(got)
+
+
+async def _relinked(request: Request, article_id: int) -> Any:
+    """The article's facts after the corpus links what its edit unlinked."""
+    await corpus_call(request, update)
+    return await run_in_threadpool(store_of(request).info, article_id)
+
 
 async def remove_article(request: Request, article_id: int) -> None:
     if not await store_call(request, "delete_article", article_id):
         raise ApiError(404, f"no article with id {article_id}")
+    await corpus_call(request, update)  # what it held together is grouped again at once
+
 
 MAX_COMPARED = 5
 
@@ -95,6 +109,7 @@ def compared_names(names: list[str]) -> list[str]:
         raise ApiError(422, f"outlet: choose 2 to {MAX_COMPARED} different outlets (got {len(seen)})")
     return seen
 
+
 async def compare_outlets(request: Request, names: list[str]) -> list[dict[str, Any]]:
     names = compared_names(names)
     known = {o["outlet"] for o in await run_in_threadpool(store_of(request).outlets)}
@@ -102,6 +117,7 @@ async def compare_outlets(request: Request, names: list[str]) -> list[dict[str, 
     if missing:
         raise ApiError(404, f"no articles from outlet {missing[0]!r}")
     return list(await corpus_call(request, profiles.compare_outlets, names))
+
 
 async def story_search(request: Request, *, offset: int, limit: int, min_size: int = 1,
                        **filters: Any) -> dict[str, Any]:
@@ -114,6 +130,7 @@ async def story_search(request: Request, *, offset: int, limit: int, min_size: i
     total = await corpus_call(request, stories.count_stories, min_size, **given)
     items = await corpus_call(request, stories.story_list, min_size, limit, offset, **given)
     return {"total": int(total), "offset": offset, "limit": limit, "items": [jsonable(r) for r in items]}
+
 
 async def story_data(request: Request, story_id: int) -> dict[str, Any]:
     """The story with its shared passages (shared with the story page)."""

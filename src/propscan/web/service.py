@@ -126,8 +126,10 @@ def store_and_link(store: Any, analyses: list[Analysis]) -> list[tuple[int, Anal
     links what is left).
     """
     ids = [i for i, _ in store.add_many(analyses)]
+    from ..corpus.update import update
+
     try:
-        store.link_pending()
+        update(store)
     except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
         log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
     return [(int(i), a) for i, a in zip(ids, analyses)]
