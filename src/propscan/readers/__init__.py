@@ -223,8 +223,10 @@ def iter_articles(paths: Iterable[Input], max_bytes: int = DEFAULT_MAX_BYTES, cl
             yield got if isinstance(got, InputError) else prepared(got, clean)
 
 
-# a string that means to be a path: one word with a folder separator, or ending in a file suffix
-_PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|\.(?:txt|html?|json|jsonl|md))", re.IGNORECASE)
+# a string that means to be a path: one word with a folder separator, or ending in a suffix of the table
+# (or of other documents a user may name by mistake)
+_PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|(?:%s))" % "|".join(map(re.escape, suffixes() + (".json", ".md"))),
+                        re.IGNORECASE)
 
 
 def _names_file(s: str) -> bool:

@@ -255,17 +255,3 @@ def read_jsonl(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
 def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     """All articles of a CSV file; the first bad row is an error (``iter_csv`` carries on instead)."""
     return _strict(iter_csv(path, max_bytes))
-
-
-STREAMS = {".jsonl": iter_jsonl, ".ndjson": iter_jsonl, ".csv": iter_csv}
-
-
-def iter_records(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 columns: Columns | None = None) -> Iterator[Article | InputError]:
-    """Stream a JSONL or CSV file, chosen by suffix."""
-    return STREAMS[Path(path).suffix.lower()](path, max_bytes, columns)
-
-
-def is_records(path: str) -> bool:
-    return Path(path).suffix.lower() in STREAMS and path != "-"
-
