@@ -126,7 +126,9 @@ class Store:
             raise PropscanError(f"database {url}: not a database URL or file path", option="db") from None
         self.dialect = u.get_backend_name()
         kwargs: dict[str, Any] = {"future": True}
-        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:"):
+        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:") \
+                and not (u.database.startswith("file:") and u.query.get("uri") == "true"):
+            # a file's folder is made for it; an SQLite URI ("file:...?uri=true") names a file as it is
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         if self.dialect == "postgresql":
             kwargs["pool_pre_ping"] = True
