@@ -156,14 +156,14 @@ def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES, columns: object = None
             return
         path = Path(p)
         if not path.exists():
-            raise InputError(p, "no such file or folder")
+            raise InputError(p, "no such file or folder", kind=UNREADABLE)
         kind, reader = _reader(path.suffix)
         if kind == RECORDS:
             yield from reader(path, max_bytes, columns)
             return
         arts = list(reader(path, max_bytes))
         if not arts:
-            raise InputError(p, "no articles found")
+            raise InputError(p, "no articles found", kind=EMPTY)
         yield from arts
     except InputError as e:
         yield e

@@ -17,7 +17,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from .. import __version__
 from ..document import Article
-from ..errors import EMPTY, InputError, PropscanError
+from ..errors import EMPTY, UNREADABLE, InputError, PropscanError
 from .text import DEFAULT_MAX_BYTES, article_from_text, decode, too_large
 
 USER_AGENT = f"propscan/{__version__} (news persuasion-technique analysis; one request per user-given URL)"
@@ -77,7 +77,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 400:
-                raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+                raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), kind=UNREADABLE)
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype and ctype not in HTML_TYPES + TEXT_TYPES:
                 raise InputError(url, f"not a web page or text (Content-Type: {ctype})")
@@ -88,7 +88,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
             size = 0
             for chunk in response.iter_bytes():
                 if deadline is not None and time.monotonic() > deadline:
-                    raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)")
+                    raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)", kind=UNREADABLE)
                 size += len(chunk)
                 if size > max_bytes:
                     raise too_large(url, max_bytes)
@@ -96,11 +96,11 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
             final_url = str(response.url)
             charset = response.charset_encoding
     except httpx.TimeoutException:
-        raise InputError(url, f"timed out (no answer within {timeout:g} s)") from None
+        raise InputError(url, f"timed out (no answer within {timeout:g} s)", kind=UNREADABLE) from None
     except httpx.TooManyRedirects:
-        raise InputError(url, f"more than {MAX_REDIRECTS} redirects") from None
+        raise InputError(url, f"more than {MAX_REDIRECTS} redirects", kind=UNREADABLE) from None
     except httpx.HTTPError as e:
-        raise InputError(url, f"cannot fetch ({type(e).__name__}: {e})") from None
+        raise InputError(url, f"cannot fetch ({type(e).__name__}: {e})", kind=UNREADABLE) from None
     finally:
         if own:
             client.close()

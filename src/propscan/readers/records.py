@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..document import Article
-from ..errors import InputError, BINARY, EMPTY, TOO_LARGE
+from ..errors import BINARY, EMPTY, TOO_LARGE, UNREADABLE, InputError
 from .text import DEFAULT_MAX_BYTES
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -131,7 +131,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
     try:
         f = open(path, "rb")
     except OSError as e:
-        yield InputError(str(path), f"cannot read ({e.strerror or e})")
+        yield InputError(str(path), f"cannot read ({e.strerror or e})", kind=UNREADABLE)
         return
     with f:
         number = 0
@@ -181,7 +181,7 @@ def _open_text(path: Path) -> io.TextIOWrapper:
             best = from_bytes(head).best()
             if best is None:
                 f.close()
-                raise InputError(str(path), "not UTF-8 and no text encoding could be detected") from None
+                raise InputError(str(path), "not UTF-8 and no text encoding could be detected", kind=BINARY) from None
             encoding = best.encoding
     return io.TextIOWrapper(f, encoding=encoding, errors="replace", newline="")
 
@@ -197,7 +197,7 @@ def iter_csv(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         yield e
         return
     except OSError as e:
-        yield InputError(str(path), f"cannot read ({e.strerror or e})")
+        yield InputError(str(path), f"cannot read ({e.strerror or e})", kind=UNREADABLE)
         return
     with f:
         sample = f.read(65536)
