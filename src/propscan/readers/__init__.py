@@ -16,12 +16,15 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..document import Article
 from ..errors import EMPTY, UNREADABLE, InputError, PropscanError
 from .bound import bound
 from .text import DEFAULT_MAX_BYTES, article_from_text, check_text, decode
+
+if TYPE_CHECKING:
+    from .records import Columns
 
 # what a file holds: one article as text, one as a web page, or many records (JSONL/CSV)
 TEXT, HTML, RECORDS = "text", "html", "records"
@@ -145,7 +148,8 @@ def _read_stdin(max_bytes: int) -> list[Article]:
     return [article_from_text(decode(data, "<stdin>"), "stdin", source="<stdin>")]
 
 
-def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES, columns: object = None) -> Iterator[Article | InputError]:
+def read_path(p: str, max_bytes: int = DEFAULT_MAX_BYTES,
+              columns: Columns | None = None) -> Iterator[Article | InputError]:
     """One input's Articles as read (not cut, not cleaned); its InputError when the whole input fails.
 
     A record file streams: one error per bad record, the good ones carry on.
@@ -210,7 +214,7 @@ def prepared(article: Article, clean: bool = True) -> Article:
 
 
 def iter_articles(paths: Iterable[Input], max_bytes: int = DEFAULT_MAX_BYTES, clean: bool = True,
-                  columns: object = None) -> Iterator[Article | InputError]:
+                  columns: Columns | None = None) -> Iterator[Article | InputError]:
     """Each input's Articles (cut to the analyzer's limit, cleaned unless ``clean`` is False), or its error.
 
     ``columns`` (a ``records.Columns``) names the fields of JSONL/CSV records.
