@@ -144,7 +144,7 @@ def main() -> None:
     from propscan.readers.text import read_text_file
 
     files = sorted((find_2020(args.data) / "train-articles").glob("article*.txt"))
-    arts = [read_text_file(f) for f in files]
+    arts = [a for f in files for a in read_text_file(f)]
     gold = {a.id: e for a in arts if (e := label(a.title))}
     sizes = sorted((sum(1 for v in gold.values() if v == e) for e in set(gold.values())), reverse=True)
     print(f"{len(arts)} articles, {len(gold)} labelled with {len(set(gold.values()))} events "

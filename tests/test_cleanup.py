@@ -211,7 +211,7 @@ def test_dataset_articles_lose_no_annotated_character(data_dir: Path, lang: str)
 
 
 def test_the_title_is_the_headline_not_a_caption_or_a_first_paragraph():
-    from propscan.readers.meta import choose_title
+    from propscan.cleanup.title import choose_title
 
     caption = ("ISIS leader Abu Bakr al-Baghdadi\nISIS is fighting for its life\n"
                "After losing territory, the group seems to be fighting for its grip on power.\n\n"

@@ -248,14 +248,23 @@ def test_month_and_outlet_month_profiles(store):
     assert [(r["outlet"], r["month"], r["n_articles"]) for r in series] == [("X", "2024-01", 1), ("X", "2024-02", 1)]
 
 
-def test_the_store_offers_the_corpus_views(store):
+def test_the_corpus_views_of_a_store(store):
     store.add(analysis("1", FLOOD, "Daily", "2024-05-07"))
     store.add(analysis("2", FLOOD + " Updated.", "Wire", "2024-05-07"))
     update(store, stories=False)
-    assert [d["id"] for d in store.duplicates(1)] == [2]
-    assert [p["outlet"] for p in store.profiles("outlet")] == ["Daily", "Wire"]
-    assert [(t["outlet"], t["month"]) for t in store.trends()] == [("Daily", "2024-05"), ("Wire", "2024-05")]
-    assert store.stories() == [] and store.story(1) is None  # no stories computed yet
+    assert [d["id"] for d in dedup.duplicates_of(store, 1)] == [2]
+    assert dedup.duplicates_of(store, 2**40) == []  # beyond the database's integers: nothing, not an overflow
+    assert [p["outlet"] for p in group_profiles(store, "outlet")] == ["Daily", "Wire"]
+    assert [(t["outlet"], t["month"]) for t in trends(store)] == [("Daily", "2024-05"), ("Wire", "2024-05")]
+    assert stories.story_list(store) == [] and stories.story_view(store, 1) is None  # no stories computed yet
+    assert stories.story_view(store, 2**40) is None
+
+
+def test_the_store_does_not_wrap_the_corpus_views():
+    """corpus sits above the store: the views are corpus functions taking a store, not Store methods."""
+    for name in ("profiles", "trends", "stories", "count_stories", "story", "shared_passages", "compare_outlets",
+                 "outlet_profile", "duplicates"):
+        assert not hasattr(Store, name), name
 
 
 # the samples' dates: as the articles state them (002: "05.30.16", 003: "November 25, 2017") or as the events
@@ -275,7 +284,7 @@ def test_the_samples_form_one_story_across_three_years(samples_dir, tmp_path):
         if update(s)["storied"] == 0:
             pytest.skip("the sentence encoder model is not in this checkout")
         assert {s.info(i)["story_id"] for i in range(1, 6)} == {1}
-        [story] = s.stories()
+        [story] = stories.story_list(s)
         assert (story["first_date"], story["last_date"], story["n_articles"]) == ("2016-05-30", "2019-02-12", 5)
         assert story["outlets"] == ["Inside Syria Media Center", "unknown"]
 
@@ -330,8 +339,8 @@ def test_the_story_list_filters_by_outlet_date_technique_and_size(store):
     assert flood == store.info(2)["story_id"] != budget
 
     def ids(**f):
-        got = [s["id"] for s in store.stories(**f)]
-        assert store.count_stories(**f) == len(got)
+        got = [s["id"] for s in stories.story_list(store, **f)]
+        assert stories.count_stories(store, **f) == len(got)
         return got
 
     assert ids() == [flood, budget]
@@ -340,6 +349,6 @@ def test_the_story_list_filters_by_outlet_date_technique_and_size(store):
     assert ids(date_from="2024-05-20") == [budget] and ids(date_to="2024-05-07") == [flood]
     assert ids(min_size=2) == [flood] and ids(max_size=1) == [budget]
     with pytest.raises(InputError):
-        store.stories(date_from="someday")
+        stories.story_list(store, date_from="someday")
     with pytest.raises(InputError):
-        store.stories(technique="Shouting")
+        stories.story_list(store, technique="Shouting")

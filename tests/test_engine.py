@@ -103,14 +103,18 @@ def test_a_failing_article_is_isolated(monkeypatch):
             list(engine.analyze_stream(arts, batch_size=3))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"engine": "spark"}, "--engine"),
-    ({"workers": 0}, "--workers"),
-    ({"scheduler": "tcp://x:1"}, "--scheduler needs --engine dask"),
+@pytest.mark.parametrize("kwargs, match, flag", [
+    ({"engine": "spark"}, "engine spark: must be one of", "--engine"),
+    ({"workers": 0}, "workers 0: must be at least 1", "--workers"),
+    ({"scheduler": "tcp://x:1"}, "a scheduler address needs the dask engine", "--scheduler"),
 ])
-def test_bad_options_are_user_errors(kwargs, match):
-    with pytest.raises(PropscanError, match=match):
+def test_bad_options_are_user_errors(kwargs, match, flag):
+    from propscan.cli import describe
+
+    with pytest.raises(PropscanError, match=match) as got:
         list(engine.analyze_stream(articles(1), **kwargs))
+    assert "--" not in str(got.value)  # the library names no flag; the CLI adds its own
+    assert describe(got.value).endswith(f"(see {flag})")
 
 
 def test_analyze_command_gives_the_same_jsonl_with_workers_and_dask(tmp_path):

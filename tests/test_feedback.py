@@ -85,7 +85,7 @@ def test_feedback_names_its_annotator_and_time(app_store):
 
 
 def test_corrected_spans_apply_in_order():
-    from propscan.cli.export_feedback import corrected_spans
+    from propscan.feedback import corrected_spans
 
     a = Analysis(Article(id="1", text="Title\n\nabc def ghi jkl\n"),
                  spans=[Span(7, 10, "Loaded_Language"), Span(11, 14, "Doubt"), Span(19, 22, "Slogans")])
@@ -130,7 +130,7 @@ def test_the_model_card_says_how_much_feedback_went_in():
 
 
 def test_export_feedback_with_the_official_training_set(app_store, tmp_path, data_dir):
-    from propscan.cli.export_feedback import export, load_feedback
+    from propscan.feedback import export, load_feedback
 
     client, store = app_store
     got = analyze(client)

@@ -8,6 +8,7 @@ import pytest
 
 from propscan.document import Article
 from propscan.errors import InputError
+from propscan.cli import describe
 from propscan.readers import iter_articles
 from propscan.readers.records import Columns, iter_csv, iter_jsonl, read_csv, read_jsonl
 
@@ -47,7 +48,7 @@ def test_bad_lines_are_reported_by_line_and_the_rest_is_read(tmp_path):
         {"text": "good one"}, "{not json", "", "[1, 2]", {"title": "no body"}, {"text": "   "}, {"text": "good two"},
     ])
     got = list(iter_jsonl(p))
-    errors = [str(g) for g in got if isinstance(g, InputError)]
+    errors = [describe(g) for g in got if isinstance(g, InputError)]  # as the CLI prints them
     assert [g.text for g in got if isinstance(g, Article)] == ["good one", "good two"]
     assert errors[0].startswith(f"{p}:2: not valid JSON")
     assert errors[1] == f"{p}:4: not a JSON object"
@@ -99,7 +100,8 @@ def test_csv_without_a_text_column_is_one_clear_error(tmp_path):
     p.write_text("a,b\n1,2\n")
     got = list(iter_csv(p))
     assert len(got) == 1 and isinstance(got[0], InputError)
-    assert "no text column" in str(got[0]) and "--text-column" in str(got[0])
+    assert "no text column" in str(got[0]) and "--" not in str(got[0])  # the library names no flag ...
+    assert describe(got[0]).endswith("(see --text-column)")  # ... the CLI adds its own
 
 
 def test_iter_articles_streams_record_files_and_reports_bad_records(tmp_path):

@@ -304,6 +304,7 @@ def test_d10_a_read_only_store_is_one_line_on_the_cli_and_503_on_the_web(tmp_pat
     with c:
         r = c.post("/api/analyze", json={"text": TEXT})
     assert r.status_code == 503 and "read-only" in r.json()["error"]["message"]
+    assert not Path(f"file:{db}").parent.exists()  # the URI named a file: no folder "file:/..." was made here
 
 
 def test_d10_a_full_or_locked_database_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:

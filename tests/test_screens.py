@@ -83,7 +83,9 @@ def demo(tmp_path_factory):
                                              source=f"https://{outlet}/news/{i}",
                                              meta={"outlet": outlet, "date": date}))
                     for i, (title, outlet, date, text) in enumerate(FIXTURE_ARTICLES)])
-    store.link_pending()
+    from propscan.corpus.update import update
+
+    update(store)
     app = create_app(store=store, settings=Settings(api_token=None), analyzer_factory=lambda: analyzer)
     total, rows = store.search(limit=200)
     ids = [r["id"] for r in rows]

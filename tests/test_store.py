@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from propscan.corpus.profiles import compare_outlets, outlet_profile
 from propscan.document import Analysis, Article, ParagraphLabels, Profile, Span
 from propscan.errors import InputError
 from propscan.store import Store, resolve_url
@@ -139,7 +140,7 @@ def test_outlets_and_outlet_profile(store):
     outs = store.outlets()
     assert [(o["outlet"], o["n_articles"]) for o in outs] == [("A", 3), ("B", 1)]
     assert outs[0]["first_date"] == "2024-01-05" and outs[0]["last_date"] == "2024-02-01"
-    prof = store.outlet_profile("A")
+    prof = outlet_profile(store, "A")
     assert prof["n_articles"] == 3
     assert prof["techniques"] == {"Loaded_Language": pytest.approx(1 / 3, abs=1e-3),
                                   "Name_Calling-Labeling": pytest.approx(1 / 3, abs=1e-3)}
@@ -154,7 +155,7 @@ def test_outlets_and_outlet_profile(store):
     assert months["2024-01"]["n_articles"] == 2
     assert months["2024-01"]["techniques"] == {"Loaded_Language": 0.5}
     assert months["2024-02"]["categories"] == {"Attack_on_Reputation": 1.0}
-    assert store.outlet_profile("nobody")["n_articles"] == 0
+    assert outlet_profile(store, "nobody")["n_articles"] == 0
 
 
 def test_paragraph_labels_count_as_technique_use(store):
@@ -162,7 +163,7 @@ def test_paragraph_labels_count_as_technique_use(store):
     a.paragraphs = [ParagraphLabels(0, 5, 1), ParagraphLabels(7, 23, 3, ["Slogans"])]
     i = store.add(a)
     assert store.search(technique="Slogans")[1][0]["id"] == i
-    assert store.outlet_profile("A")["techniques"] == {"Slogans": 1.0}
+    assert outlet_profile(store, "A")["techniques"] == {"Slogans": 1.0}
 
 
 def test_feedback_is_kept_in_order_with_the_span_text(store):
@@ -279,7 +280,7 @@ def test_outlets_compared_with_rates_per_1000_words_and_intervals(store):
     store.add(make("1", "A\n\n" + "word " * 98 + "bad", outlet="Big", spans=[(3, 7, "Loaded_Language")]))
     store.add(make("2", "B\n\n" + "other " * 99, outlet="Big"))
     store.add(make("3", "C\n\n" + "one " * 99, outlet="Small", spans=[(3, 6, "Loaded_Language")]))
-    big, small = store.compare_outlets(["Big", "Small"])
+    big, small = compare_outlets(store, ["Big", "Small"])
     assert (big["n_articles"], big["n_words"], small["n_words"]) == (2, 200, 100)
     ll = big["techniques"]["Loaded_Language"]
     assert (ll["spans"], ll["articles"], ll["per_1000_words"], ll["share"]) == (1, 1, 5.0, 0.5)
@@ -287,12 +288,12 @@ def test_outlets_compared_with_rates_per_1000_words_and_intervals(store):
     assert lo < 5.0 < hi and hi > 25  # one span says little
     one = small["techniques"]["Loaded_Language"]
     assert one["share"] == 1.0 and one["share_ci"][0] < 0.3 and one["share_ci"][1] == 1.0  # not a 100 % line
-    [alone] = store.compare_outlets(["Small"])  # one outlet: its own rates with intervals
+    [alone] = compare_outlets(store, ["Small"])  # one outlet: its own rates with intervals
     assert alone["techniques"]["Loaded_Language"]["per_1000_words"] == 10.0
     with pytest.raises(InputError):
-        store.compare_outlets([])
+        compare_outlets(store, [])
     with pytest.raises(InputError):
-        store.compare_outlets(["a", "b", "c", "d", "e", "f"])
+        compare_outlets(store, ["a", "b", "c", "d", "e", "f"])
 
 
 def test_an_older_store_gains_the_new_columns(tmp_path):

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from propscan.analyzer import Analyzer  # noqa: E402
 from propscan.components import Base  # noqa: E402
-from propscan.document import Analysis, Profile, Span  # noqa: E402
+from propscan.document import Analysis, Article, Profile, Span  # noqa: E402
 from propscan.store import Store  # noqa: E402
 from propscan.taxonomy import TECHNIQUES  # noqa: E402
 from propscan.web import Settings, create_app  # noqa: E402
@@ -403,18 +403,13 @@ class SlowAnalyzer:
         self.batches: list[int] = []
         self.gate = threading.Event()
 
-    def pipe(self, articles, batch_size=16):
+    def run_batch(self, articles):
         self.gate.wait(5)
         arts = list(articles)
         self.batches.append(len(arts))
         if any("boom" in a.text for a in arts):
             raise RuntimeError("model failure")
         return [Analysis(article=a) for a in arts]
-
-    def __call__(self, article):
-        if "boom" in article.text:
-            raise RuntimeError("model failure")
-        return Analysis(article=article)
 
 
 def test_runner_batches_bounds_and_isolates_failures():
@@ -439,6 +434,66 @@ def test_runner_batches_bounds_and_isolates_failures():
         while runner.pending and time.time() < deadline:
             time.sleep(0.01)
         assert runner.pending == 0
+    finally:
+        runner.stop()
+
+
+class BatchRecorder:
+    """A component that notes the size of every batch it is handed."""
+
+    name = "recorder"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def __call__(self, analysis: Analysis) -> Analysis:
+        return next(iter(self.pipe([analysis])))
+
+    def pipe(self, analyses):
+        analyses = list(analyses)
+        self.sizes.append(len(analyses))
+        return analyses
+
+
+def test_a_queued_batch_reaches_the_components_whole():
+    """Eight requests queued together are one batch of 8 for the components, not recut as 1, 2, 4, 1."""
+    from propscan.web.inputs import from_text
+
+    recorder = BatchRecorder()
+    started, gate = threading.Event(), threading.Event()
+
+    def hold() -> Article:
+        started.set()
+        gate.wait(5)
+        return from_text("T\n\nfirst")
+
+    runner = AnalysisRunner(lambda: Analyzer([recorder]), workers=1, batch_size=8)
+    runner.start()
+    try:
+        first = runner.submit(hold)
+        assert started.wait(5)  # the worker holds the first job; the next eight queue behind it
+        futs = [runner.submit(lambda i=i: from_text(f"T{i}\n\nbody {i}")) for i in range(8)]
+        gate.set()
+        assert isinstance(first.result(timeout=10), Analysis)
+        assert all(isinstance(f.result(timeout=10), Analysis) for f in futs)
+        assert recorder.sizes == [1, 8]
+    finally:
+        runner.stop()
+
+
+def test_a_failing_article_fails_alone_in_the_web_queue():
+    from propscan.web.inputs import from_text
+
+    slow = SlowAnalyzer()
+    slow.gate.set()
+    runner = AnalysisRunner(lambda: slow, workers=1, batch_size=4)
+    runner.start()
+    try:
+        futs = [runner.submit(lambda t=t: from_text(f"T\n\n{t}")) for t in ("fine", "boom", "also fine")]
+        got = [f.exception(timeout=10) or f.result() for f in futs]
+        assert isinstance(got[0], Analysis) and isinstance(got[2], Analysis)
+        assert isinstance(got[1], RuntimeError) and "model failure" in str(got[1])
     finally:
         runner.stop()
 

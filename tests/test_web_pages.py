@@ -355,7 +355,9 @@ def story_env(env, monkeypatch):
                                 ("south.example", "2024-06-10", "The brutal decision angered fishermen.")):
         url = submit(client, f"Pier closes\n\n{claim}\n\n{extra}\n", outlet=outlet, date=date)
         ids.append(int(url.rsplit("/", 1)[1]))
-    store.link_pending()
+    from propscan.corpus.update import update
+
+    update(store)
     return client, store, ids
 
 

@@ -13,19 +13,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-import re
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from .components import Component, Factory, check_component, check_order
-from .document import Analysis, Article, apply_edits_inverse
-from .errors import EMPTY, InputError
+from .document import Analysis, Article
+from .readers.bound import TRUNCATED, bound
 from .runtime.registry import MODELS
 from .runtime.settings import DEFAULT, DEFAULT_MAX_CHARS, Settings
-
-# meta key recording the length of an article before it was cut
-TRUNCATED = "truncated_from"
 
 # "module:factory" in pipeline order. Each factory's ``create(settings)``
 # returns a Component, or None when the component does not apply (e.g. its
@@ -76,41 +71,6 @@ def build(targets: Sequence[str] = DEFAULT_PIPELINE, settings: Settings = DEFAUL
         f.preload(settings)
     made = [f.create(settings) for f in factories]
     return [c for c in made if c is not None]
-
-
-def _cut_point(text: str, limit: int) -> int:
-    """Where to cut ``text`` to at most ``limit`` characters: a line end, else a space, in the last half."""
-    for sep in ("\n", " "):
-        i = text.rfind(sep, limit // 2, limit + 1)
-        if i > 0:
-            return i
-    return limit
-
-
-def bound(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
-    """``article`` cut to at most ``max_chars`` characters (at a line end where it can), its length kept in meta.
-
-    Why: one huge input must not take minutes and gigabytes; a notice in the
-    Analysis says what was left out. Cleanup edits past the cut are dropped
-    with the text they applied to, so offsets and the raw text stay exact.
-    """
-    n = len(article.text)
-    if max_chars <= 0 or n <= max_chars:
-        return article
-    cut = _cut_point(article.text, max_chars)
-    kept = []
-    shift = 0
-    for e in article.edits:  # sorted, in raw offsets; find each one's place in the cleaned text
-        start = e.start + shift
-        if start + len(e.replacement) > cut:
-            cut = min(cut, start)
-            break
-        kept.append(e)
-        shift += len(e.replacement) - (e.end - e.start)
-    text = article.text[:cut]
-    meta = {**article.meta, TRUNCATED: int(article.meta.get(TRUNCATED, n))}
-    return Article(id=article.id, text=text, title=article.title, source=article.source, language=article.language,
-                   meta=meta, raw_text=apply_edits_inverse(text, kept) if kept else None, edits=kept)
 
 
 def _notices(article: Article, max_chars: int) -> list[str]:
@@ -199,19 +159,6 @@ def using(analyzer: Any) -> Iterator[Any]:
         yield analyzer
 
 
-_PATH_LIKE = re.compile(r"[^\s]*(?:[/\\][^\s]*|\.(?:txt|html?|json|jsonl|md))", re.IGNORECASE)
-
-
-def _names_file(s: str) -> bool:
-    """Whether ``s`` is the path of an existing file; text that cannot be a path (too long, NUL) is not one."""
-    if "\n" in s or "\0" in s or len(s.encode("utf-8", "surrogatepass")) >= 4096:
-        return False
-    try:
-        return Path(s).is_file()
-    except (OSError, ValueError):  # a name too long for the file system, a lone surrogate
-        return False
-
-
 def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = True,
             min_confidence: float | None = None, settings: Settings = DEFAULT) -> Analysis:
     """Analyse one article given as text, bytes, a file path or an ``Article``.
@@ -227,34 +174,9 @@ def analyze(source: str | bytes | os.PathLike[str] | Article, *, clean: bool = T
     files are (UTF-8, else the detected encoding). ``settings`` (threads, size
     limit, models folder, cache folder) default to ``Settings()``.
     """
-    if isinstance(source, Article):
-        article = source
-    else:
-        from .readers import iter_articles
-        from .readers.text import article_from_text, check_text, decode
+    from .readers import read_source
 
-        if isinstance(source, (bytes, bytearray)):
-            source = decode(bytes(source), "<bytes>")
-        s = os.fspath(source)
-        is_path = isinstance(source, os.PathLike) or _names_file(s)
-        if not is_path and "\n" not in s and _PATH_LIKE.fullmatch(s.strip()):
-            raise InputError(s, "no such file (give the article text itself, or an existing path)")
-        if is_path:
-            got = next(iter_articles([s], max_bytes=settings.max_bytes, clean=clean, max_chars=settings.max_chars))
-            if isinstance(got, InputError):
-                raise got
-            article = got
-        else:
-            if not s.strip():
-                raise InputError("<text>", "empty input", kind=EMPTY)
-            article = article_from_text(check_text(s, "<text>"), "text", source="<text>")
-            if clean:
-                try:
-                    from .cleanup import clean_article
-                except ImportError:
-                    pass
-                else:
-                    article = clean_article(article)
+    article = read_source(source, clean=clean, max_bytes=settings.max_bytes, max_chars=settings.max_chars)
     return with_threshold(default_analyzer(settings)(article), min_confidence)
 
 

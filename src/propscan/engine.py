@@ -22,19 +22,12 @@ import collections
 import os
 from typing import Any, Callable, Iterable, Iterator
 
+from .batching import chunks, isolated
 from .document import Analysis, Article
 from .errors import InputError, PropscanError
 from .runtime.settings import DEFAULT, Settings
 
 ENGINES = ("local", "dask")
-
-
-def add_arguments(p: Any) -> None:
-    """``--workers/--engine/--scheduler`` for the commands that analyse many articles (analyze, ingest)."""
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="analyse in N processes (default 1)")
-    p.add_argument("--engine", choices=ENGINES, default="local",
-                   help="local processes, or a Dask cluster (a local one unless --scheduler is given)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
 
 
 def worker_settings(settings: Settings, workers: int) -> Settings:
@@ -55,26 +48,20 @@ def analyze_batch(articles: list[Article], settings: Settings = DEFAULT) -> list
     """
     from .analyzer import default_analyzer
 
-    analyzer = default_analyzer(settings)
-    try:
-        return analyzer.run_batch(articles)
-    except Exception:  # noqa: BLE001 - isolate the article that fails
-        if len(articles) == 1:
-            import traceback
+    return isolated(default_analyzer(settings).run_batch, articles, _failed)
 
-            err = traceback.format_exc(limit=1).strip().splitlines()[-1]
-            return [InputError(articles[0].source or articles[0].id, f"analysis failed ({err})")]
-        out: list[Analysis | InputError] = []
-        for a in articles:
-            out.extend(analyze_batch([a], settings))
-        return out
+
+def _failed(article: Article, error: BaseException) -> InputError:
+    """The error an article whose analysis raised becomes (called while handling it: the traceback is there)."""
+    import traceback
+
+    err = traceback.format_exc(limit=1).strip().splitlines()[-1]
+    return InputError(article.source or article.id, f"analysis failed ({err})")
 
 
 def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], list],
              items: Iterable[Article], batch_size: int, in_flight: int) -> Iterator[Any]:
     """Submit batches with at most ``in_flight`` pending; yield results in submission order."""
-    from .batching import chunks
-
     pending: collections.deque = collections.deque()
     for chunk in chunks(items, batch_size):
         pending.append(submit(chunk))
@@ -86,8 +73,6 @@ def _ordered(submit: Callable[[list[Article]], Any], result: Callable[[Any], lis
 
 def _local(items: Iterable[Article], workers: int, batch_size: int, in_flight: int,
            isolate: bool = True, settings: Settings = DEFAULT) -> Iterator[Any]:
-    from .batching import chunks
-
     if workers <= 1:
         if not isolate:  # exactly the analyzer's own loop; a bug shows its traceback
             from .analyzer import default_analyzer
@@ -117,14 +102,15 @@ def _dask(items: Iterable[Article], workers: int, scheduler: str | None, batch_s
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise PropscanError("--engine dask needs Dask: pip install 'propscan[dask]'") from None
+        raise PropscanError("the dask engine needs Dask: pip install 'propscan[dask]'", option="engine") from None
     cluster = None
     try:
         if scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as e:
-                raise PropscanError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None
+                raise PropscanError(f"scheduler {scheduler}: cannot reach the Dask scheduler ({e})",
+                                    option="scheduler") from None
         else:
             cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=40)
@@ -150,11 +136,11 @@ def analyze_stream(articles: Iterable[Article], *, workers: int = 1, engine: str
     ``errors="yield"`` yields an InputError for it and carries on (ingest).
     """
     if engine not in ENGINES:
-        raise PropscanError(f"--engine {engine}: must be one of {', '.join(ENGINES)}")
+        raise PropscanError(f"engine {engine}: must be one of {', '.join(ENGINES)}", option="engine")
     if workers < 1:
-        raise PropscanError(f"--workers {workers}: must be at least 1")
+        raise PropscanError(f"workers {workers}: must be at least 1", option="workers")
     if scheduler and engine != "dask":
-        raise PropscanError("--scheduler needs --engine dask")
+        raise PropscanError("a scheduler address needs the dask engine", option="scheduler")
     batch_size = max(1, batch_size)
     window = in_flight or 2 * workers
     if engine == "dask":

@@ -27,6 +27,17 @@ COMMANDS = (
 )
 
 
+# the flag that sets each library option (``PropscanError.option``): the library's messages name none
+FLAGS = {"max_bytes": "--max-bytes", "text_column": "--text-column", "db": "--db", "engine": "--engine",
+         "workers": "--workers", "scheduler": "--scheduler", "base": "--base"}
+
+
+def describe(err: PropscanError) -> str:
+    """An error as one line: its message, then the flag that fixes it when it names an option."""
+    flag = FLAGS.get(err.option or "")
+    return f"{err} (see {flag})" if flag else str(err)
+
+
 def output(path: str | None) -> IO[str] | nullcontext[IO[str]]:
     """A context manager giving the file to write results to: ``path`` (its folder created) or stdout."""
     if not path:
@@ -70,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             args.db = args.settings.db_url
         return int(args.func(args) or 0)
     except PropscanError as e:
-        print(f"propscan: error: {e}", file=sys.stderr)
+        print(f"propscan: error: {describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("propscan: interrupted", file=sys.stderr)

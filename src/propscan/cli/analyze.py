@@ -10,11 +10,12 @@ from typing import IO, Iterable, Iterator
 
 from ..document import Analysis, Article
 from ..errors import InputError, PropscanError
-from ..readers import expand, iter_articles
+from ..readers import Input, expand, iter_articles
 from ..readers.text import DEFAULT_MAX_BYTES
 from ..taxonomy import TAXONOMIES, to_view
 from ..writers import FORMATS, make_writer
-from . import output
+from . import describe, output
+from .options import add_engine_arguments
 
 PROGRESS_MIN_FILES = 4
 
@@ -36,13 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse larger inputs")
     p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    from ..engine import add_arguments
-
-    add_arguments(p)  # --workers N, --engine local|dask, --scheduler ADDRESS
+    add_engine_arguments(p)  # --workers N, --engine local|dask, --scheduler ADDRESS
     p.set_defaults(func=run)
 
 
-def _progress(items: list[str], quiet: bool) -> Iterable[str] | Iterator[str]:
+def _progress(items: list[Input], quiet: bool) -> Iterable[Input] | Iterator[Input]:
     if quiet or len(items) < PROGRESS_MIN_FILES:
         return items
     from tqdm import tqdm
@@ -79,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         for got in inputs:
             if isinstance(got, InputError):
                 errors.append(got)
-                print(f"propscan: {got}", file=sys.stderr)
+                print(f"propscan: {describe(got)}", file=sys.stderr)
             else:
                 yield got
 

@@ -13,13 +13,16 @@ import argparse
 import itertools
 import json
 import sys
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..document import Article
 from ..errors import InputError, PropscanError
 from ..readers.text import DEFAULT_MAX_BYTES
+from . import describe
+from .options import add_db_argument, add_engine_arguments
 
 MAX_ERRORS_SHOWN = 20
+COLUMN_ROLES = ("text", "title", "id", "date", "outlet", "url", "language")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,11 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "is stored is skipped. With no PATH, only links what is not linked yet.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="article file, folder, .jsonl or .csv file")
     add_db_argument(p)
-    from ..engine import add_arguments
-
-    add_arguments(p)
+    add_engine_arguments(p)
     g = p.add_argument_group("JSONL/CSV fields (default: the usual names, e.g. text/content/body)")
-    for role in ("text", "title", "id", "date", "outlet", "url", "language"):
+    for role in COLUMN_ROLES:
         g.add_argument(f"--{role}-column", metavar="NAME", help=f"field holding the {role}")
     p.add_argument("--outlet", metavar="NAME",
                    help="the outlet of every article read (instead of the page's site name, a byline or the "
@@ -47,33 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def add_db_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="URL", help="SQLite file or database URL, e.g. postgresql://user@host/db "
-                                               "(default: $PROPSCAN_DB or ./propscan.db)")
-
-
 def read_inputs(paths: Iterable[str], args: argparse.Namespace) -> Iterator[Article | InputError]:
-    """Articles (cleaned) or errors from every input, streaming record files with the chosen columns."""
-    from ..readers import expand, iter_articles, prepared
-    from ..readers.records import Columns, is_records, iter_records
+    """Articles (cleaned unless --raw) or errors from every input, record files read with the chosen columns."""
+    from ..readers import iter_articles
+    from ..readers.records import Columns
 
-    columns = Columns(**{role: getattr(args, f"{role}_column", None)
-                         for role in ("text", "title", "id", "date", "outlet", "url", "language")})
-    cleaner: Callable[[Article], Article] | None = None
-    if not args.raw:
-        try:
-            from ..cleanup import clean_article as cleaner  # type: ignore[no-redef]
-        except ImportError:
-            cleaner = None
-    for p in expand(paths):
-        if is_records(p) and "\0" not in p:
-            from pathlib import Path
-
-            if Path(p).is_file():
-                for got in iter_records(p, args.max_bytes, columns):
-                    yield got if isinstance(got, InputError) else prepared(got, cleaner, args.settings.max_chars)
-                continue
-        yield from iter_articles([p], max_bytes=args.max_bytes, clean=not args.raw, max_chars=args.settings.max_chars)
+    columns = Columns(**{role: getattr(args, f"{role}_column", None) for role in COLUMN_ROLES})
+    return iter_articles(paths, max_bytes=args.max_bytes, clean=not args.raw, columns=columns,
+                         max_chars=args.settings.max_chars)
 
 
 class Tally:
@@ -91,7 +73,7 @@ class Tally:
     def fail(self, err: InputError) -> None:
         self.failed += 1
         if self.shown < MAX_ERRORS_SHOWN:
-            msg = f"propscan: {err}"
+            msg = f"propscan: {describe(err)}"
             (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
         elif self.shown == MAX_ERRORS_SHOWN:
             print("propscan: more failures not shown", file=sys.stderr)

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import IO, Any
 
-from .ingest import add_db_argument
+from .options import add_db_argument
 
 TOP = 4
 

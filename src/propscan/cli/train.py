@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def feedback_counts(folder: str) -> tuple[int, int]:
     """(articles, reviewed spans) of an export-feedback folder; a clear error when it is not one."""
-    from ..cli.export_feedback import load_feedback
+    from ..feedback import load_feedback
     from ..errors import DatasetError, PropscanError
 
     try:

@@ -153,6 +153,10 @@ def _link_one(conn: sa.Connection, pk: int, outlet: str, text: str, params: LshP
 
 def duplicates_of(store: "Store", pk: int) -> list[dict]:
     """Stored near-duplicates of an article, both directions, most similar first."""
+    from ..store.store import valid_id
+
+    if valid_id(pk) is None:
+        return []
     a, b = duplicates.c.article, duplicates.c.other
     q1 = sa.select(b.label("id"), duplicates.c.similarity).where(a == pk)
     q2 = sa.select(a.label("id"), duplicates.c.similarity).where(b == pk)

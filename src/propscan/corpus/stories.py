@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from ..errors import InputError
 from ..runtime.settings import DEFAULT, Settings
+from ..store.links import refresh_stories
 from ..store.schema import articles, duplicates, embeddings, stories, techniques
 
 if TYPE_CHECKING:
@@ -242,43 +243,6 @@ def _join_batch(conn: sa.Connection, index: _Vectors, batch: list[tuple[int, dt.
     refresh_stories(conn, set(final.values()) | set(merged))
 
 
-def refresh_story(conn: sa.Connection, sid: int) -> None:
-    refresh_stories(conn, [sid])
-
-
-def refresh_stories(conn: sa.Connection, sids: Sequence[int]) -> None:
-    """Recompute stories' titles (the earliest article's), dates and sizes from their members, in a few
-    set-wise statements; a story left without members is removed."""
-    sids = sorted(set(int(s) for s in sids))
-    if not sids:
-        return
-    agg = {int(r.story_id): r for r in conn.execute(
-        sa.select(articles.c.story_id, sa.func.count().label("n"), sa.func.min(articles.c.date).label("first"),
-                  sa.func.max(articles.c.date).label("last"))
-        .where(articles.c.story_id.in_(sids)).group_by(articles.c.story_id))}
-    rank = sa.func.row_number().over(partition_by=articles.c.story_id,
-                                     order_by=(articles.c.date.asc().nullslast(), articles.c.id)).label("rank")
-    ranked = sa.select(articles.c.story_id, articles.c.title, rank).where(articles.c.story_id.in_(sids)).subquery()
-    titles = {int(r.story_id): r.title for r in conn.execute(sa.select(ranked.c.story_id, ranked.c.title)
-                                                               .where(ranked.c.rank == 1))}
-    gone = [s for s in sids if s not in agg]
-    if gone:
-        conn.execute(stories.delete().where(stories.c.id.in_(gone)))
-    rows = [{"sid": s, "t": titles.get(s) or "", "f": agg[s].first, "l": agg[s].last, "n": int(agg[s].n)}
-            for s in sids if s in agg]
-    if rows:
-        conn.execute(stories.update().where(stories.c.id == sa.bindparam("sid")).values(
-            title=sa.bindparam("t"), first_date=sa.bindparam("f"), last_date=sa.bindparam("l"),
-            n_articles=sa.bindparam("n")), rows)
-
-
-def regroup(conn: sa.Connection, sid: int) -> None:
-    """Dissolve a story so that its remaining members are grouped again (after one of them was deleted
-    or re-dated: the links it made may have been what held the story together)."""
-    conn.execute(articles.update().where(articles.c.story_id == sid).values(story_id=None))
-    conn.execute(stories.delete().where(stories.c.id == sid))
-
-
 # -- reading ----------------------------------------------------------------------------------------
 class StorySummary(TypedDict):
     id: int
@@ -364,9 +328,12 @@ def _per_1000(counts: dict[str, int], words: int) -> dict[str, float]:
 
 def story_view(store: "Store", story_id: int) -> dict[str, Any] | None:
     """One story's articles by outlet, each outlet's technique profile per 1,000 words, what one outlet
-    uses that the others do not, and a timeline."""
+    uses that the others do not, and a timeline; None when there is no such story."""
     from ..store.schema import frames
+    from ..store.store import valid_id
 
+    if valid_id(story_id) is None:  # beyond the database's integers: no such story, not an overflow
+        return None
     with store.engine.connect() as conn:
         s = conn.execute(sa.select(stories).where(stories.c.id == int(story_id))).first()
         if s is None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .. import __version__
 from ..document import Article
-from ..errors import InputError, PropscanError, EMPTY, TOO_LARGE
-from .text import DEFAULT_MAX_BYTES, article_from_text, decode
+from ..errors import EMPTY, UNREADABLE, InputError, PropscanError
+from .text import DEFAULT_MAX_BYTES, article_from_text, decode, too_large
 
 USER_AGENT = f"propscan/{__version__} (news persuasion-technique analysis; one request per user-given URL)"
 DEFAULT_TIMEOUT = 20.0
@@ -37,10 +37,12 @@ def url_id(url: str) -> str:
     return _ID_CHARS.sub("-", name).strip("-")[:80] or "page"
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> SplitResult:
+    """The parts of an http(s) URL with a host; InputError naming it otherwise."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise InputError(url, "not an http(s) URL")
+    return parts
 
 
 def make_client(timeout: float = DEFAULT_TIMEOUT, event_hooks: dict[str, list[Any]] | None = None) -> Any:
@@ -63,7 +65,7 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
     ``timeout`` bounds each network wait; ``total_timeout`` the whole download (a server that
     trickles bytes cannot hold a web worker).
     """
-    _check_url(url)
+    check_url(url)
     import time
 
     import httpx
@@ -75,31 +77,30 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 400:
-                raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+                raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), kind=UNREADABLE)
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype and ctype not in HTML_TYPES + TEXT_TYPES:
                 raise InputError(url, f"not a web page or text (Content-Type: {ctype})")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise InputError(url, f"too large ({int(declared):,} bytes; the limit is {max_bytes:,}, "
-                                      "see --max-bytes)", kind=TOO_LARGE)
+                raise too_large(url, max_bytes, int(declared))
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 if deadline is not None and time.monotonic() > deadline:
-                    raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)")
+                    raise InputError(url, f"timed out (not downloaded within {total_timeout:g} s)", kind=UNREADABLE)
                 size += len(chunk)
                 if size > max_bytes:
-                    raise InputError(url, f"too large (over {max_bytes:,} bytes, see --max-bytes)", kind=TOO_LARGE)
+                    raise too_large(url, max_bytes)
                 chunks.append(chunk)
             final_url = str(response.url)
             charset = response.charset_encoding
     except httpx.TimeoutException:
-        raise InputError(url, f"timed out (no answer within {timeout:g} s)") from None
+        raise InputError(url, f"timed out (no answer within {timeout:g} s)", kind=UNREADABLE) from None
     except httpx.TooManyRedirects:
-        raise InputError(url, f"more than {MAX_REDIRECTS} redirects") from None
+        raise InputError(url, f"more than {MAX_REDIRECTS} redirects", kind=UNREADABLE) from None
     except httpx.HTTPError as e:
-        raise InputError(url, f"cannot fetch ({type(e).__name__}: {e})") from None
+        raise InputError(url, f"cannot fetch ({type(e).__name__}: {e})", kind=UNREADABLE) from None
     finally:
         if own:
             client.close()
@@ -125,22 +126,25 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
 
 
 def iter_fetched(urls: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, clean: bool = True,
-                 timeout: float = DEFAULT_TIMEOUT) -> Iterator[Article | InputError]:
-    """Each URL's Article (cleaned unless ``clean`` is False), or its error; one client for all."""
+                 timeout: float = DEFAULT_TIMEOUT, total_timeout: float | None = None,
+                 event_hooks: dict[str, list[Any]] | None = None) -> Iterator[Article | InputError]:
+    """Each URL's Article (cleaned unless ``clean`` is False), or its error; one client for all.
+
+    ``event_hooks`` see every request, redirects included (the web app refuses private addresses there).
+    """
+    from . import cleaned
+
     urls = list(urls)
     if not urls:
         return
-    cleaner = None
-    if clean:
-        from ..cleanup import clean_article as cleaner
-    with make_client(timeout) as client:
+    with make_client(timeout, event_hooks) as client:
         for url in urls:
             try:
-                art = fetch(url, max_bytes=max_bytes, timeout=timeout, client=client)
+                art = fetch(url, max_bytes=max_bytes, timeout=timeout, client=client, total_timeout=total_timeout)
             except InputError as e:
                 yield e
                 continue
             except PropscanError as e:
-                yield InputError(url, str(e))
+                yield InputError(url, str(e), kind=e.kind)
                 continue
-            yield cleaner(art) if cleaner else art
+            yield cleaned(art, clean)

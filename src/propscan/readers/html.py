@@ -154,7 +154,7 @@ def article_from_html(data: bytes | str, id: str, source: str, url: str | None =
     if not title and paragraphs:
         title, paragraphs = paragraphs[0], paragraphs[1:]
     if sum(ch.isalnum() for ch in title) + sum(ch.isalnum() for p in paragraphs for ch in p) < 8:
-        raise InputError(source, "no article text found in the page")
+        raise InputError(source, "no article text found in the page", kind=EMPTY)
     text = title + "\n\n" + "\n".join(paragraphs) if paragraphs else title
     meta = {k: v for k, v in meta.items() if v}
     meta["format"] = "html"

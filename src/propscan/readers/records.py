@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..document import Article
-from ..errors import InputError, BINARY, EMPTY, TOO_LARGE
+from ..errors import BINARY, EMPTY, TOO_LARGE, UNREADABLE, InputError
 from .text import DEFAULT_MAX_BYTES
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -74,12 +74,12 @@ def article_from_record(rec: Mapping[str, Any], cols: dict[str, str | None], whe
                         path: Path, max_bytes: int) -> Article:
     """One Article from one record; raises InputError naming ``where`` (file:line) when unusable."""
     if cols["text"] is None or cols["text"] not in rec:
-        raise InputError(where, "no text field (looked for " + ", ".join(CANDIDATES["text"]) +
-                         "; name yours with --text-column)")
+        raise InputError(where, "no text field (looked for " + ", ".join(CANDIDATES["text"]) + ")",
+                         option="text_column")
     body = _str(rec[cols["text"]])
     if len(body) > max_bytes:
-        raise InputError(where, f"text too large ({len(body):,} characters; the limit is {max_bytes:,}, "
-                                "see --max-bytes)", kind=TOO_LARGE)
+        raise InputError(where, f"text too large ({len(body):,} characters; the limit is {max_bytes:,})",
+                         kind=TOO_LARGE, option="max_bytes")
     if not body.strip():
         raise InputError(where, "empty text", kind=EMPTY)
     if "\x00" in body:
@@ -131,7 +131,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
     try:
         f = open(path, "rb")
     except OSError as e:
-        yield InputError(str(path), f"cannot read ({e.strerror or e})")
+        yield InputError(str(path), f"cannot read ({e.strerror or e})", kind=UNREADABLE)
         return
     with f:
         number = 0
@@ -144,7 +144,7 @@ def iter_jsonl(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
             where = f"{path}:{number}"
             if len(line) > limit and not line.endswith(b"\n"):
                 _too_long_line(f)
-                yield InputError(where, f"line too long (over {limit:,} bytes, see --max-bytes)", kind=TOO_LARGE)
+                yield InputError(where, f"line too long (over {limit:,} bytes)", kind=TOO_LARGE, option="max_bytes")
                 continue
             if not line.strip():
                 continue
@@ -181,7 +181,7 @@ def _open_text(path: Path) -> io.TextIOWrapper:
             best = from_bytes(head).best()
             if best is None:
                 f.close()
-                raise InputError(str(path), "not UTF-8 and no text encoding could be detected") from None
+                raise InputError(str(path), "not UTF-8 and no text encoding could be detected", kind=BINARY) from None
             encoding = best.encoding
     return io.TextIOWrapper(f, encoding=encoding, errors="replace", newline="")
 
@@ -197,7 +197,7 @@ def iter_csv(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         yield e
         return
     except OSError as e:
-        yield InputError(str(path), f"cannot read ({e.strerror or e})")
+        yield InputError(str(path), f"cannot read ({e.strerror or e})", kind=UNREADABLE)
         return
     with f:
         sample = f.read(65536)
@@ -219,8 +219,8 @@ def iter_csv(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         resolved = cols.resolve(fields)
         if resolved["text"] is None:
             wanted = cols.text or "/".join(CANDIDATES["text"][:4])
-            yield InputError(str(path), f"no text column {wanted!r} in the header ({', '.join(map(str, fields))[:200]});"
-                                        " name it with --text-column")
+            yield InputError(str(path), f"no text column {wanted!r} in the header ({', '.join(map(str, fields))[:200]})",
+                             option="text_column")
             return
         while True:
             try:
@@ -255,17 +255,3 @@ def read_jsonl(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
 def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     """All articles of a CSV file; the first bad row is an error (``iter_csv`` carries on instead)."""
     return _strict(iter_csv(path, max_bytes))
-
-
-STREAMS = {".jsonl": iter_jsonl, ".ndjson": iter_jsonl, ".csv": iter_csv}
-
-
-def iter_records(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 columns: Columns | None = None) -> Iterator[Article | InputError]:
-    """Stream a JSONL or CSV file, chosen by suffix."""
-    return STREAMS[Path(path).suffix.lower()](path, max_bytes, columns)
-
-
-def is_records(path: str) -> bool:
-    return Path(path).suffix.lower() in STREAMS and path != "-"
-

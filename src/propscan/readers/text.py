@@ -100,14 +100,19 @@ def _prefer_cp1252(data: bytes, guess: str) -> str:
     return western if identifier().classify(western)[0] in _WESTERN else guess
 
 
+def too_large(source: str, limit: int, size: int | None = None) -> InputError:
+    """The error for an input over the size limit (the CLI adds which flag raises it)."""
+    got = f"{size:,} bytes; the limit is {limit:,}" if size is not None else f"over {limit:,} bytes"
+    return InputError(source, f"too large ({got})", kind=TOO_LARGE, option="max_bytes")
+
+
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes, never more than ``max_bytes`` read (pipes and devices report no size to check first)."""
     source = str(path)
     try:
         st = path.stat()
         if st.st_size > max_bytes:
-            raise InputError(source, f"too large ({st.st_size:,} bytes; the limit is {max_bytes:,}, "
-                                     "see --max-bytes)", kind=TOO_LARGE)
+            raise too_large(source, max_bytes, st.st_size)
         if stat.S_ISREG(st.st_mode):
             data = path.read_bytes()
         else:  # a pipe or a device: its size says nothing, so read one byte past the limit at most
@@ -116,7 +121,7 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     except OSError as e:
         raise InputError(source, f"cannot read ({e.strerror or e})", kind=UNREADABLE) from None
     if len(data) > max_bytes:
-        raise InputError(source, f"too large (over {max_bytes:,} bytes, see --max-bytes)", kind=TOO_LARGE)
+        raise too_large(source, max_bytes)
     return data
 
 
@@ -129,6 +134,7 @@ def article_from_text(text: str, id: str, source: str = "", title: str | None = 
     return art
 
 
-def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
+    """The file's one Article (a list, as every reader of ``readers.SUFFIXES`` returns)."""
     text = decode(read_bytes(path, max_bytes), str(path))
-    return article_from_text(text, article_id(path), source=str(path))
+    return [article_from_text(text, article_id(path), source=str(path))]

@@ -55,8 +55,8 @@ def require_existing(url: str | None) -> None:
     u = sa.engine.make_url(resolve_url(url))
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
             and not Path(u.database).exists():
-        raise PropscanError(f"--db {u.database}: no such database file (ingest articles first, "
-                            "or give --db / set PROPSCAN_DB)")
+        raise PropscanError(f"database {u.database}: no such database file (ingest articles first, "
+                            "or name another database or set PROPSCAN_DB)", option="db")
 
 
 def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:
@@ -86,7 +86,7 @@ def store_error(url: str, e: BaseException) -> StoreError:
     what = {errors.STORE_FULL: "the database is full", errors.STORE_READ_ONLY: "the database is read-only",
             errors.STORE_LOCKED: "the database is locked by another process",
             errors.STORE_UNAVAILABLE: "the database failed"}[kind]
-    return StoreError(f"--db {url}: {what} ({first}); nothing committed was lost", kind)
+    return StoreError(f"database {url}: {what} ({first}); nothing committed was lost", kind)
 
 
 def _translating(method: Any) -> Any:
@@ -128,18 +128,20 @@ class Store:
         try:
             u = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError:
-            raise PropscanError(f"--db {url}: not a database URL or file path") from None
+            raise PropscanError(f"database {url}: not a database URL or file path", option="db") from None
         self.dialect = u.get_backend_name()
         kwargs: dict[str, Any] = {"future": True}
-        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:"):
+        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:") \
+                and not (u.database.startswith("file:") and u.query.get("uri") == "true"):
+            # a file's folder is made for it; an SQLite URI ("file:...?uri=true") names a file as it is
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         if self.dialect == "postgresql":
             kwargs["pool_pre_ping"] = True
         try:
             self.engine = sa.create_engine(self.url, **kwargs)
         except ModuleNotFoundError as e:
-            raise PropscanError(f"--db {url}: the database driver is not installed ({e.name}); "
-                                "for PostgreSQL: pip install 'propscan[postgres]'") from None
+            raise PropscanError(f"database {url}: the database driver is not installed ({e.name}); "
+                                "for PostgreSQL: pip install 'propscan[postgres]'", option="db") from None
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, settings.db_busy_timeout_ms))
         if create:
@@ -243,7 +245,7 @@ class Store:
         new = dict(new, analysis=safe_text(json.dumps(d, ensure_ascii=False)))
         conn.execute(articles.update().where(articles.c.id == pk).values(**new))
         if ("date" in new or "title" in new) and old["story_id"] is not None:
-            from ..corpus.stories import refresh_story, regroup
+            from .links import refresh_story, regroup
 
             if "date" in new:  # its links depend on its date
                 regroup(conn, int(old["story_id"]))
@@ -418,65 +420,15 @@ class Store:
                  "mean_spans": round(float(r["mean_spans"] or 0), 3),
                  "mean_score": None if r["mean_score"] is None else round(float(r["mean_score"]), 2)} for r in rows]
 
-    def outlet_profile(self, outlet: str) -> dict[str, Any]:
-        """Technique and category rates, genre mix and frames of one outlet, overall and by month."""
-        from ..corpus.profiles import outlet_profile
-
-        return outlet_profile(self, outlet)
-
-    # -- corpus views (thin wrappers so the web app needs only the Store) ---
-    def profiles(self, by: str = "outlet", outlet: str | None = None, month: str | None = None) -> list[dict[str, Any]]:
-        """Technique/category rates, genre mix and frames per outlet, month or outlet_month."""
-        from ..corpus.profiles import group_profiles
-
-        return group_profiles(self, by, outlet=outlet, month=month)
-
-    def trends(self, outlets: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Month-by-month profiles per outlet: the series to chart."""
-        from ..corpus.profiles import trends
-
-        return trends(self, outlets)
-
-    def stories(self, min_articles: int = 1, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, Any]]:
-        """Stories, largest first; filters: outlet, date_from, date_to, technique, min_size, max_size."""
-        from ..corpus.stories import story_list
-
-        return story_list(self, min_articles, limit, offset, **filters)  # type: ignore[return-value]
-
-    def count_stories(self, min_articles: int = 1, **filters: Any) -> int:
-        from ..corpus.stories import count_stories
-
-        return count_stories(self, min_articles, **filters)
-
-    def story(self, story_id: int) -> dict[str, Any] | None:
-        """One story's articles grouped by outlet, with profiles per 1,000 words, differences and a timeline."""
-        from ..corpus.stories import story_view
-
-        return story_view(self, story_id) if valid_id(story_id) is not None else None
-
-    def shared_passages(self, story_id: int, threshold: float | None = None) -> list[dict[str, Any]]:
-        """Claims several outlets of a story make, with offsets into each article (sentence encoder)."""
-        from ..corpus.passages import THRESHOLD, shared_passages
-
-        return shared_passages(self, story_id, THRESHOLD if threshold is None else threshold)  # type: ignore[return-value]
-
-    def compare_outlets(self, names: Sequence[str]) -> list[dict[str, Any]]:
-        """1-5 outlets side by side: rates per 1,000 words and shares of articles, with 95 % intervals."""
-        from ..corpus.profiles import compare_outlets
-
-        return compare_outlets(self, names)  # type: ignore[return-value]
-
-    def link_pending(self) -> dict[str, int]:
-        """Link what is not linked yet: near-duplicates, then stories (when the encoder is there)."""
-        from ..corpus.update import update
-
-        return update(self)
-
     # -- curation ----------------------------------------------------------
     def update_article(self, id: int, *, outlet: str | None = None, date: Any = None,
                        title: str | None = None) -> dict[str, Any] | None:
         """Correct an article's outlet, date or title (None leaves a field; date "" clears it);
-        returns ``info(id)``, or None when there is no such article."""
+        returns ``info(id)``, or None when there is no such article.
+
+        A new date unlinks the article's story (its links depend on the date); ``corpus.update.update``
+        links it again (the web app calls it right after).
+        """
         new: dict[str, Any] = {}
         if outlet is not None:
             outlet = safe_text(" ".join(str(outlet).split()))
@@ -507,17 +459,16 @@ class Store:
             new = {k: v for k, v in new.items() if v != old[k]}
             if new:
                 self._write_metadata(conn, int(id), old, new)
-        if "date" in new:
-            self.link_pending()
         return self.info(id)
 
     def delete_article(self, id: int) -> bool:
         """Remove an article with its feedback, corpus links and embedding; False if there was none.
 
-        Its story is grouped again without it (it may have been what joined two halves), and
-        articles that pointed at it as their original are de-duplicated again.
+        Its story is dissolved (it may have been what joined two halves) and articles that pointed at
+        it as their original are marked to be de-duplicated again: ``corpus.update.update`` links them
+        (the web app calls it right after).
         """
-        from ..corpus.stories import regroup
+        from .links import regroup
         from .schema import duplicates, embeddings, lsh_bands, minhashes
 
         if valid_id(id) is None:  # beyond the database's integers: no such article, not an overflow
@@ -543,14 +494,7 @@ class Store:
                     dup_of=None, repeat=False, dedup_done=False))
             if row.story_id is not None:
                 regroup(conn, int(row.story_id))
-        self.link_pending()
         return True
-
-    def duplicates(self, id: int) -> list[dict[str, Any]]:
-        """Near-duplicates of one article, most similar first."""
-        from ..corpus.dedup import duplicates_of
-
-        return duplicates_of(self, id) if valid_id(id) is not None else []
 
     # -- feedback ----------------------------------------------------------
     def add_feedback(self, article_id: int, action: str, start: int, end: int, technique: str | None,

@@ -119,7 +119,7 @@ def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[An
             train20 = train20[: cfg.max_train_articles]
         extra += train20
     if cfg.feedback:
-        from ..cli.export_feedback import load_feedback
+        from ..feedback import load_feedback
 
         extra += load_feedback(cfg.feedback)  # training only: never validation
     return train, val, extra

@@ -7,7 +7,6 @@ Every analysis is returned as ``Analysis.to_dict()`` (the shape of
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
@@ -19,11 +18,13 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from ..readers.text import safe_text
+from ..readers.text import decode, safe_text
 from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
-from .app import ApiError
+from .errors import ApiError, status_of
+from .queries import (LINK_PATTERN, MAX_COMPARED, compare_outlets, jsonable, link_preparer, outlet_profile,
+                      remove_article, search, store_call, story_data, story_search, update_article)
 from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
                       NON_BLANK, TECHNIQUE_NAMES, IsoDate, OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy,
                       errors, ok, technique_schema)
@@ -42,40 +43,6 @@ def require_token(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api", tags=["api"])
-
-
-async def store_call(request: Request, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a Store method in the thread pool; 501 when this store lacks it (an older or a custom store)."""
-    fn = getattr(store_of(request), name, None)
-    if fn is None:
-        raise ApiError(501, f"this store does not support {name.replace('_', ' ')}")
-    return await run_in_threadpool(lambda: fn(*args, **kwargs))
-
-
-LINK_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
-
-
-def link_preparer(request: Request, link: str, title: str | None, meta: dict[str, Any]) -> Any:
-    """Build the Article by fetching ``link`` server-side (in the analysis worker, never on the event loop)."""
-    from . import service
-
-    fetch = getattr(service, "fetch_link", None)
-    if fetch is None:
-        raise ApiError(501, "this server cannot fetch links")
-    link = link.strip()
-    if not link.lower().startswith(("http://", "https://")):
-        raise ApiError(422, f"link: only http(s) addresses can be fetched, not {link[:80]!r}")
-    settings = request.app.state.settings
-    allow_private = bool(getattr(settings, "fetch_private", False))
-
-    def prepare() -> Any:
-        article = fetch(link, allow_private=allow_private, max_bytes=settings.max_upload_bytes)
-        if title:
-            article.title = title
-        article.meta.update({k: v for k, v in meta.items() if v and k != "link"})
-        return article
-
-    return prepare
 
 
 def _one_of(field: str, schema: dict[str, Any], *others: str) -> dict[str, Any]:
@@ -204,13 +171,13 @@ async def _prepare_from_request(request: Request) -> Any:
         source = fields.get("source") or name
         if kind == "html":
             return lambda: inputs.from_html(data_bytes, title, source, meta)
-        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, name), title, source, meta)
+        return lambda: inputs.from_text(decode(data_bytes, name), title, source, meta)
     if ctype in inputs.HTML_TYPES or ctype in inputs.TEXT_TYPES:
         data_bytes = await request.body()
         _too_large(len(data_bytes), limit)
         if ctype in inputs.HTML_TYPES:
             return lambda: inputs.from_html(data_bytes, None, "", {})
-        return lambda: inputs.from_text(inputs.decode_upload(data_bytes, "<body>"), None, "", {})
+        return lambda: inputs.from_text(decode(data_bytes, "<body>"), None, "", {})
     raise ApiError(415, f"unsupported content type {ctype or '(none)'!r}: send application/json, "
                         "multipart/form-data (field 'file'), text/html or text/plain")
 
@@ -219,7 +186,7 @@ def _upload_kind(upload: UploadFile) -> str:
     try:
         return inputs.kind_of(upload.filename, upload.content_type)
     except inputs.UnsupportedInput as e:
-        raise ApiError(415, str(e)) from None
+        raise ApiError(status_of(e), str(e)) from None
 
 
 @router.post("/analyze", dependencies=[Depends(require_token)], openapi_extra=_ANALYZE_BODY,
@@ -263,24 +230,6 @@ async def articles(
                         genre=genre, language=language, q=q, offset=offset, limit=limit, **filters)
 
 
-async def search(request: Request, **filters: Any) -> dict[str, Any]:
-    """Search the store with validated filters (shared with the corpus page)."""
-    if filters.get("technique"):
-        from .service import technique_name
-
-        filters["technique"] = technique_name(filters["technique"], "technique")
-    if filters.get("date_from") and filters.get("date_to") and filters["date_from"] > filters["date_to"]:
-        raise ApiError(422, "date_from is after date_to")
-    clean = {k: (v if v != "" else None) for k, v in filters.items()}
-    total, rows = await run_in_threadpool(lambda: store_of(request).search(**clean))
-    return {"total": int(total), "offset": clean["offset"], "limit": clean["limit"],
-            "items": [_jsonable(r) for r in rows]}
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in dict(row).items()}
-
-
 @router.get("/articles/{article_id}", summary="One stored analysis", response_model=None,
             responses={**ok(AnalysisOut, "the stored analysis"), **errors(404, 422)})
 async def article(request: Request, article_id: int, taxonomy: TaxonomyVersion = "2023") -> Response:
@@ -295,16 +244,6 @@ async def edit_article(request: Request, article_id: int, body: ArticlePatch) ->
     return await update_article(request, article_id, body.model_dump(exclude_unset=True))
 
 
-async def update_article(request: Request, article_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-    """Apply a curation edit (shared with the article page's form); 404 when there is no such article."""
-    if not fields:
-        raise ApiError(422, "give at least one of outlet, date, title")
-    got = await store_call(request, "update_article", article_id, **fields)
-    if got is None:
-        raise ApiError(404, f"no article with id {article_id}")
-    return _jsonable(got)
-
-
 @router.delete("/articles/{article_id}", dependencies=[Depends(require_token)], status_code=204,
                response_model=None, summary="Delete an article and the feedback on it",
                responses={204: {"description": "deleted"}, **errors(401, 404, 422, 501, 503, 507)})
@@ -313,17 +252,12 @@ async def delete_article(request: Request, article_id: int) -> Response:
     return Response(status_code=204)
 
 
-async def remove_article(request: Request, article_id: int) -> None:
-    if not await store_call(request, "delete_article", article_id):
-        raise ApiError(404, f"no article with id {article_id}")
-
-
 @router.get("/articles/{article_id}/feedback", summary="Corrections recorded on an article, oldest first",
             response_model=None, responses={**ok(list[FeedbackRow], "the corrections"), **errors(404, 422, 501)})
 async def article_feedback(request: Request, article_id: int) -> list[dict[str, Any]]:
     await get_analysis(request, article_id)  # 404 for a missing article, not an empty list
     rows = await store_call(request, "article_feedback", article_id)
-    return [_jsonable(r) for r in rows]
+    return [jsonable(r) for r in rows]
 
 
 def json_response(payload: dict[str, Any], status: int = 200) -> Response:
@@ -351,18 +285,7 @@ async def techniques() -> dict[str, Any]:
             responses=ok(list[OutletRow], "every outlet with its article count and dates"))
 async def outlets(request: Request) -> list[dict[str, Any]]:
     rows = await run_in_threadpool(store_of(request).outlets)
-    return [_jsonable(r) for r in rows]
-
-
-MAX_COMPARED = 5
-
-
-def compared_names(names: list[str]) -> list[str]:
-    """2-5 distinct outlet names, in the order given; 422 otherwise (shared with the comparison page)."""
-    seen = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
-    if not 2 <= len(seen) <= MAX_COMPARED:
-        raise ApiError(422, f"outlet: choose 2 to {MAX_COMPARED} different outlets (got {len(seen)})")
-    return seen
+    return [jsonable(r) for r in rows]
 
 
 @router.get("/compare", summary="Compare 2-5 outlets: technique rates per 1,000 words with 95% intervals",
@@ -376,22 +299,10 @@ async def compare(request: Request, outlet: list[Annotated[str, StringConstraint
     return {"outlets": await compare_outlets(request, outlet)}
 
 
-async def compare_outlets(request: Request, names: list[str]) -> list[dict[str, Any]]:
-    names = compared_names(names)
-    known = {o["outlet"] for o in await run_in_threadpool(store_of(request).outlets)}
-    missing = [n for n in names if n not in known]
-    if missing:
-        raise ApiError(404, f"no articles from outlet {missing[0]!r}")
-    return list(await store_call(request, "compare_outlets", names))
-
-
 @router.get("/outlets/{name:path}", summary="An outlet's technique profile by month", response_model=None,
             responses={**ok(OutletProfile, "overall and month-by-month rates"), **errors(404, 422)})
 async def outlet(request: Request, name: str) -> dict[str, Any]:
-    profile = await run_in_threadpool(store_of(request).outlet_profile, name)
-    if not profile or not profile.get("n_articles"):
-        raise ApiError(404, f"no articles from outlet {name!r}")
-    return profile
+    return await outlet_profile(request, name)
 
 
 @router.post("/feedback", dependencies=[Depends(require_token)], status_code=201, response_model=None,
@@ -423,34 +334,8 @@ async def stories(
                               min_size=min_size, offset=offset, limit=limit)
 
 
-async def story_search(request: Request, *, offset: int, limit: int, min_size: int = 1,
-                       **filters: Any) -> dict[str, Any]:
-    """Stories matching validated filters, with the total for paging (shared with the story list page)."""
-    if filters.get("technique"):
-        from .service import technique_name
-
-        filters["technique"] = technique_name(filters["technique"], "technique")
-    if filters.get("date_from") and filters.get("date_to") and filters["date_from"] > filters["date_to"]:
-        raise ApiError(422, "date_from is after date_to")
-    given = {k: v for k, v in filters.items() if v not in (None, "")}
-    total = await store_call(request, "count_stories", min_articles=min_size, **given)
-    items = await store_call(request, "stories", min_articles=min_size, limit=limit, offset=offset, **given)
-    return {"total": int(total), "offset": offset, "limit": limit, "items": [_jsonable(r) for r in items]}
-
-
 @router.get("/stories/{story_id}",
             summary="One story: its articles side by side by outlet, what differs, what is shared",
             response_model=None, responses={**ok(StoryOut, "the story"), **errors(404, 422, 501)})
 async def story(request: Request, story_id: int) -> dict[str, Any]:
     return await story_data(request, story_id)
-
-
-async def story_data(request: Request, story_id: int) -> dict[str, Any]:
-    """The story with its shared passages (shared with the story page)."""
-    got = await store_call(request, "story", story_id)
-    if not got:
-        raise ApiError(404, f"no story with id {story_id}")
-    got = dict(got)
-    if hasattr(store_of(request), "shared_passages"):
-        got["shared"] = list(await store_call(request, "shared_passages", story_id))
-    return got

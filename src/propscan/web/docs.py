@@ -50,7 +50,7 @@ async def swagger_asset(name: str) -> Response:
     # a fixed list of names: nothing from the URL reaches the file system
     folder = _swagger_dir()
     if folder is None or name not in SWAGGER_FILES:
-        from .app import ApiError
+        from .errors import ApiError
 
         raise ApiError(404, f"no documentation asset {name!r}")
     media = "text/css" if name.endswith(".css") else "text/javascript"

@@ -12,8 +12,10 @@ import hashlib
 from typing import Any
 
 from ..document import Article
-from ..errors import BINARY, EMPTY, InputError
-from ..readers.text import article_from_text, check_text, decode
+from ..errors import EMPTY, UNSUPPORTED, InputError
+from ..readers import HTML, SUFFIXES, cleaned
+from ..readers.html import article_from_html, looks_like_html as _sniff_html
+from ..readers.text import article_from_text, check_text
 from .settings import UPLOAD_SUFFIXES
 
 TEXT_TYPES = ("text/plain",)
@@ -21,8 +23,10 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 META_KEYS = ("outlet", "date", "url", "author")
 
 
-class UnsupportedInput(Exception):
-    """A file or body type the app does not read (answered with 415)."""
+class UnsupportedInput(InputError):
+    """A file or body type the app does not read (its kind answers 415)."""
+
+    kind = UNSUPPORTED
 
 
 def web_id(text: str) -> str:
@@ -41,49 +45,29 @@ def clean_meta(fields: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _clean(article: Article) -> Article:
-    try:
-        from ..cleanup import clean_article
-    except ImportError:
-        return article
-    return clean_article(article)
-
-
 def kind_of(filename: str | None, content_type: str | None) -> str:
     """'text' or 'html' for an upload, from its name or else its declared type; 415 otherwise."""
     name = (filename or "").lower()
     ctype = (content_type or "").split(";")[0].strip().lower()
     if name:
         suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-        if suffix in (".html", ".htm"):
-            return "html"
-        if suffix in (".txt", ".text"):
-            return "text"
+        if suffix in UPLOAD_SUFFIXES:
+            return "html" if SUFFIXES[suffix][0] == HTML else "text"
         if suffix:
-            raise UnsupportedInput(f"{filename}: unsupported file type {suffix!r} "
-                                   f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
+            raise UnsupportedInput(filename or "", f"unsupported file type {suffix!r} "
+                                                   f"(accepted: {', '.join(UPLOAD_SUFFIXES)})")
     if ctype in HTML_TYPES:
         return "html"
     if ctype in TEXT_TYPES or ctype == "":
         return "text"
-    raise UnsupportedInput(f"{filename or 'upload'}: unsupported content type {ctype!r} (send text or HTML)")
-
-
-def decode_upload(data: bytes, source: str) -> str:
-    """Bytes to text; binary data is an unsupported type (415), emptiness a bad request."""
-    try:
-        return decode(data, source)
-    except InputError as e:
-        if e.kind == BINARY:
-            raise UnsupportedInput(str(e)) from None
-        raise
+    raise UnsupportedInput(filename or "upload", f"unsupported content type {ctype!r} (send text or HTML)")
 
 
 def from_text(text: str, title: str | None = None, source: str = "", meta: dict | None = None,
               clean: bool = True) -> Article:
     text = check_text(text, source or "<text>")  # empty or control characters only: refused
     art = article_from_text(text, web_id(text), source=source or "<web>", title=title or None, meta=meta)
-    return _clean(art) if clean else art
+    return cleaned(art, clean)
 
 
 def from_html(html: str | bytes, title: str | None = None, source: str = "", meta: dict | None = None,
@@ -95,24 +79,16 @@ def from_html(html: str | bytes, title: str | None = None, source: str = "", met
     """
     if not (html.strip() if isinstance(html, str) else html.strip()):
         raise InputError(source or "<html>", "empty input", kind=EMPTY)
-    try:
-        from ..readers import html as html_reader
-    except ImportError:
-        raise UnsupportedInput("HTML input needs propscan.readers.html, which this installation lacks") from None
     digest = html if isinstance(html, str) else html.decode("latin-1")
     url = (meta or {}).get("url")
-    art = html_reader.article_from_html(html, web_id(digest), source=source or url or "<web>", url=url)
+    art = article_from_html(html, web_id(digest), source=source or url or "<web>", url=url)
     if meta:
         art.meta.update(meta)
     if title:
         art.title = title
-    return _clean(art) if clean else art
+    return cleaned(art, clean)
 
 
 def looks_like_html(text: str) -> bool:
     """A pasted text that is really a web page's source."""
-    try:
-        from ..readers.html import looks_like_html as sniff
-    except ImportError:
-        return False
-    return sniff(text)
+    return _sniff_html(text)

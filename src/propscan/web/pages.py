@@ -20,12 +20,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from ..corpus.dedup import duplicates_of
 from ..errors import InputError
+from ..readers.text import decode
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
-from .app import ApiError
-from .api import (compare_outlets, compared_names, link_preparer, remove_article, search,
-                  story_data, story_search, update_article)
+from .errors import ApiError, status_of
+from .queries import (compare_outlets, compared_names, corpus_call, link_preparer, outlet_profile, remove_article,
+                      search, story_data, story_search, update_article)
 from .render import ANCHOR, article_html, report_assets
 from .security import csrf_ok, csrf_token, set_csrf_cookie, token_ok
 from .service import analyze_and_store, article_offsets, get_analysis, record_feedback, store_of
@@ -97,7 +99,7 @@ async def analyze_form(request: Request) -> Response:
                 title, source, meta = fields["title"] or None, fields["source"] or name, inputs.clean_meta(fields)
                 if kind == "html":
                     return inputs.from_html(data, title, source, meta)
-                return inputs.from_text(inputs.decode_upload(data, name), title, source, meta)
+                return inputs.from_text(decode(data, name), title, source, meta)
         else:
             text = fields["text"]
             if not text.strip():
@@ -111,7 +113,7 @@ async def analyze_form(request: Request) -> Response:
                 return build(text, fields["title"] or None, fields["source"], inputs.clean_meta(fields))
         article_id, _ = await analyze_and_store(request, prepare)
     except inputs.UnsupportedInput as e:
-        return _page(request, "analyze.html", {"form": fields, "error": str(e)}, 415)
+        return _page(request, "analyze.html", {"form": fields, "error": str(e)}, status_of(e))
     except ApiError as e:
         return _page(request, "analyze.html", {"form": fields, "error": e.message}, e.status)
     return RedirectResponse(f"/articles/{article_id}", status_code=303)
@@ -129,9 +131,9 @@ async def _article(request: Request, article_id: int, notice: str | None = None,
                    status: int = 200) -> Response:
     analysis = await get_analysis(request, article_id)
     store = store_of(request)
-    info = await run_in_threadpool(getattr(store, "info", lambda _id: None), article_id) or {}
-    duplicates = await run_in_threadpool(getattr(store, "duplicates", lambda _id: []), article_id)
-    reviews = await run_in_threadpool(getattr(store, "article_feedback", lambda _id: []), article_id)
+    info = await run_in_threadpool(store.info, article_id) or {}
+    duplicates = await corpus_call(request, duplicates_of, article_id)
+    reviews = await run_in_threadpool(store.article_feedback, article_id)
     spans = analysis.sorted_spans()
     span_rows = [{"i": i, "start": s.start, "end": s.end, "technique": s.technique,
                   "label": _tlabel(s.technique), "text": analysis.text[s.start:s.end], "score": s.score}
@@ -253,7 +255,7 @@ async def delete_confirm(request: Request, article_id: int) -> Response:
     info = await run_in_threadpool(store_of(request).info, article_id)
     if info is None:
         raise ApiError(404, f"no article with id {article_id}")
-    reviews = await run_in_threadpool(getattr(store_of(request), "article_feedback", lambda _id: []), article_id)
+    reviews = await run_in_threadpool(store_of(request).article_feedback, article_id)
     return _page(request, "delete.html", {"id": article_id, "info": info, "n_feedback": len(reviews)})
 
 
@@ -491,9 +493,7 @@ async def outlets_page(request: Request) -> Response:
 async def outlet_page(request: Request, name: str) -> Response:
     from .chart import interval_bar, profile_charts
 
-    profile = await run_in_threadpool(store_of(request).outlet_profile, name)
-    if not profile or not profile.get("n_articles"):
-        raise ApiError(404, f"no articles from outlet {name!r}")
+    profile = await outlet_profile(request, name)
     rows = outlet_rates(profile)
     top = max([r["hi"] for r in rows] + [0.0]) or 1.0
     return _page(request, "outlet.html", {

@@ -23,6 +23,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Awaitable, Callable
 
+from ..batching import isolated
 from ..document import Analysis, Article
 
 Prepare = Callable[[], Article]
@@ -202,35 +203,22 @@ class AnalysisRunner:
         if not ready:
             return
         try:
-            analyzer = self.analyzer()
-            results = list(analyzer.pipe([a for a, _ in ready], batch_size=len(ready)))
-        except BaseException:  # noqa: BLE001
-            # one bad article must not fail its neighbours: retry one by one
-            results = []
-            for art, fut in ready:
-                try:
-                    results.append(self.analyzer()(art))
-                except BaseException as e:  # noqa: BLE001
-                    fut.set_exception(e)
-                    results.append(None)
-        done = [(fut, res) for (_, fut), res in zip(ready, results) if res is not None]
+            run_batch = self.analyzer().run_batch
+        except BaseException as e:  # noqa: BLE001 - e.g. a missing model: every waiting request hears it
+            results: list[Any] = [e] * len(ready)
+        else:
+            # the batch as queued reaches the components whole; one bad article fails alone
+            results = isolated(run_batch, [a for a, _ in ready], _as_result, catch=BaseException)
+        done = _settle([fut for _, fut in ready], results)
         if not done:
             return
         if self._finish is None:
             for fut, res in done:
                 fut.set_result(res)
             return
-        try:
-            finished = self._finish_all([res for _, res in done])
-        except BaseException:  # noqa: BLE001
-            # one analysis the store refuses must not fail its neighbours: finish them one by one
-            for fut, res in done:
-                try:
-                    fut.set_result(self._finish_all([res])[0])
-                except BaseException as e:  # noqa: BLE001
-                    fut.set_exception(e)
-            return
-        for (fut, _), out in zip(done, finished):
+        # one analysis the store refuses must not fail its neighbours: finished one by one on failure
+        finished = isolated(self._finish_all, [res for _, res in done], _as_result, catch=BaseException)
+        for fut, out in _settle([fut for fut, _ in done], finished):
             fut.set_result(out)
 
     def _finish_all(self, analyses: list[Analysis]) -> list[Any]:
@@ -239,3 +227,18 @@ class AnalysisRunner:
         if len(finished) != len(analyses):
             raise RuntimeError(f"finish returned {len(finished)} results for {len(analyses)} analyses")
         return finished
+
+
+def _as_result(_item: Any, error: BaseException) -> BaseException:
+    return error
+
+
+def _settle(futures: list[Future], results: list[Any]) -> list[tuple[Future, Any]]:
+    """Hand each error in ``results`` to its request; (future, result) for the others."""
+    ok = []
+    for fut, res in zip(futures, results):
+        if isinstance(res, BaseException):
+            fut.set_exception(res)
+        else:
+            ok.append((fut, res))
+    return ok

@@ -116,7 +116,7 @@ class SecurityMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if self.allowed_hosts is not None and "*" not in self.allowed_hosts \
                 and host_name(headers.get("host", "")) not in self.allowed_hosts:
-            await reply(400, "unknown Host header (this server answers only its own names; see --allowed-host)")
+            await reply(400, "unknown Host header (this server answers only its own names)")
             return
         if scope.get("method", "GET") in UNSAFE_METHODS:
             if not same_origin(headers, scope):

@@ -13,10 +13,9 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..document import Analysis, Article
-from ..errors import STATUS, InputError
+from ..errors import InputError
 from ..taxonomy import TECHNIQUES, normalise
-from .app import ApiError
-from .inputs import UnsupportedInput
+from .errors import ApiError, status_of
 from .runner import AnalysisRunner
 
 ACTIONS = ("wrong", "relabel", "add")
@@ -45,10 +44,8 @@ async def analyze_and_store(request: Request, prepare: Any) -> tuple[int, Analys
     size = int(length) if length.isdigit() else 0
     try:
         article_id, analysis = await runner_of(request).analyze(prepare, size, request.is_disconnected)
-    except UnsupportedInput as e:
-        raise ApiError(415, str(e)) from None
-    except InputError as e:
-        raise ApiError(STATUS.get(e.kind, 400), str(e)) from None
+    except InputError as e:  # an unsupported upload too: its kind says 415
+        raise ApiError(status_of(e), str(e)) from None
     return int(article_id), analysis
 
 
@@ -128,14 +125,13 @@ def store_and_link(store: Any, analyses: list[Analysis]) -> list[tuple[int, Anal
     Linking is best effort: the analyses are stored whatever happens there (``ingest`` with no path
     links what is left).
     """
-    add_many = getattr(store, "add_many", None)
-    ids = [i for i, _ in add_many(analyses)] if add_many else [store.add(a) for a in analyses]
-    link = getattr(store, "link_pending", None)
-    if link is not None:
-        try:
-            link()
-        except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
-            log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
+    ids = [i for i, _ in store.add_many(analyses)]
+    from ..corpus.update import update
+
+    try:
+        update(store)
+    except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: the articles are stored anyway
+        log.warning("propscan: stored %d article(s) but could not link them yet: %s", len(ids), e)
     return [(int(i), a) for i, a in zip(ids, analyses)]
 
 
@@ -173,23 +169,20 @@ def fetch_link(url: str, *, allow_private: bool = False, max_bytes: int = 5_000_
     too) must go to a public address unless ``allow_private`` (a server option, for tests). Raises
     InputError naming the link. Blocking: call it in a worker thread.
     """
-    from urllib.parse import urlsplit
-
-    from ..readers import fetch as fetcher
-    from .inputs import _clean
+    from ..readers.fetch import check_url, iter_fetched
 
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(url or "<link>", "not an http(s) link")
+    host = check_url(url or "<link>").hostname or ""
 
     def guard(request: Any) -> None:
         check_address(request.url.host, allow_private)
 
-    check_address(parts.hostname, allow_private)  # before connecting; the hook checks every redirect too
-    with fetcher.make_client(timeout, event_hooks={"request": [guard]}) as client:
-        art = fetcher.fetch(url, max_bytes=max_bytes, timeout=timeout, client=client, total_timeout=total_timeout)
-    return _clean(art)
+    check_address(host, allow_private)  # before connecting; the hook checks every redirect too
+    got = next(iter_fetched([url], max_bytes=max_bytes, timeout=timeout, total_timeout=total_timeout,
+                            event_hooks={"request": [guard]}))
+    if isinstance(got, InputError):
+        raise got
+    return got
 
 
 def article_offsets(text: str, quote: str, hint: int | None = None) -> tuple[int, int] | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..readers import HTML, TEXT, suffixes
 from ..runtime.settings import Settings as CoreSettings
 
 DEFAULT_MAX_UPLOAD = 5_000_000
-UPLOAD_SUFFIXES = (".txt", ".text", ".html", ".htm")
+UPLOAD_SUFFIXES = suffixes(TEXT, HTML)  # one article a file, as in a folder
 TOKEN_ENV = "PROPSCAN_API_TOKEN"  # read by ``propscan serve`` into ``api_token``
 
 
