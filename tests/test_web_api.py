@@ -438,7 +438,7 @@ def test_runner_batches_bounds_and_isolates_failures():
         runner.stop()
 
 
-class BatchRecorder:
+class BatchRecorder(Base):
     """A component that notes the size of every batch it is handed."""
 
     name = "recorder"
