@@ -132,7 +132,7 @@ def iter_fetched(urls: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, clean:
 
     ``event_hooks`` see every request, redirects included (the web app refuses private addresses there).
     """
-    from . import cleaned
+    from .inputs import cleaned
 
     urls = list(urls)
     if not urls:
