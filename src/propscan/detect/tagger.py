@@ -401,6 +401,10 @@ class SpanTagger:
         for a in batch:
             lang = (a.article.language or "").lower()
             if lang and lang != self.language and not lang.startswith(self.language + "-"):
+                from .multitagger import MultiTagger
+
+                if MultiTagger.covers(lang):
+                    continue  # the multilingual tagger (later in the pipeline) tags this language
                 a.notices.append(f"{self.name}: no span model for language '{a.article.language}' yet; "
                                  f"the English tagger was not applied")
                 a.undetected["spans"] = list(self.labels)  # no technique is looked for at span level

@@ -1,0 +1,244 @@
+"""The span tagger for French, German, Italian, Polish and Russian (issue 16).
+
+A frozen multilingual-e5-small encoder (vocabulary pruned to the pieces the six
+SemEval-2023 languages use, int8 ONNX, ``models/multi-encoder.onnx``) turns an
+article's tokens into features, windowed and stitched as the English tagger
+does (``detect.tagger.windows`` / ``stitch``); a small head (a projection, one
+convolution over neighbouring tokens and a per-technique sigmoid, numpy
+weights in ``models/multi-head.npz``) gives token probabilities. From there on
+it is the English tagger's path: the same span decoding, per-language Platt
+calibrators fitted out of fold (``models/multi-tagger.json``), the same
+evidence, paragraph probabilities combined with the pooled-USE paragraph model
+as chosen per language out of fold, then the one decision rule
+(``detect.paragraphs.decide``) at the language's threshold.
+
+Why a separate component: English keeps its stronger fine-tuned MiniLM; this
+one loads only when an article in one of its languages arrives, so English
+start-up and memory do not pay for it. Numpy + onnxruntime + tokenizers only.
+See models/MULTI_TAGGER_CARD.md.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..document import Analysis, Span
+from .tagger import (BATCH_WINDOWS, LISTED, _session, _threads, decode_candidates, evidence_for, key_words,
+                     paragraph_scores, stitch, windows)
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+ENCODER_FILE = "multi-encoder.onnx"
+TOKENIZER_FILE = "multi-tokenizer.json"
+HEAD_FILE = "multi-head.npz"
+CONFIG_FILE = "multi-tagger.json"
+WINDOW = 254
+STRIDE = 192
+CLS, PAD, SEP = 0, 1, 2  # XLM-R's <s>, <pad>, </s> (kept at these ids by the pruning)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh form (the head is trained with ``approximate="tanh"``)."""
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+
+
+def conv_same(h: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """1-d convolution over tokens with 'same' zero padding: ``h`` (T, C), ``weight`` (out, C, k) as torch's."""
+    k = weight.shape[2]
+    pad = k // 2
+    hp = np.pad(h, ((pad, pad), (0, 0)))
+    out = np.tile(bias.astype(h.dtype), (len(h), 1))
+    for i in range(k):
+        out += hp[i:i + len(h)] @ weight[:, :, i].T
+    return out
+
+
+def head_probs(w: dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
+    """(T, n_labels) token probabilities from (T, D) encoder features; mirrors ``train.multitagger.Head``."""
+    x = (feats.astype(np.float32) - w["mu"]) / w["sd"]
+    h = _gelu(x @ w["w1"].T + w["b1"])
+    h = h + _gelu(conv_same(h, w["conv_w"], w["conv_b"]))
+    z = h @ w["w2"].T + w["b2"]
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+class Encoder:
+    """The pruned, frozen e5-small: token offsets and stitched per-token features of a text."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR, threads: int | None = None,
+                 batch_windows: int = BATCH_WINDOWS) -> None:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        tok.no_padding()
+        tok.no_truncation()
+        self.tokenizer = tok
+        self.batch_windows = batch_windows
+        self._session = _session(model_dir / ENCODER_FILE, _threads() if threads is None else threads)
+        self._lock = threading.Lock()
+
+    def _run(self, rows: list[np.ndarray]) -> list[np.ndarray]:
+        """Features (len, D) per row of token ids; one call per batch of one article's windows (int8 scales)."""
+        width = max(len(r) for r in rows) + 2
+        ids = np.full((len(rows), width), PAD, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, row in enumerate(rows):
+            ids[r, 0], ids[r, 1:len(row) + 1], ids[r, len(row) + 1] = CLS, row, SEP
+            mask[r, :len(row) + 2] = 1
+        with self._lock:
+            out = self._session.get().run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return [out[r, 1:len(row) + 1] for r, row in enumerate(rows)]
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(offsets, features)``: token character offsets (T, 2) and features (T, D), float32."""
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        ids = np.asarray(enc.ids, dtype=np.int64)
+        offs = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        spans = windows(len(ids), WINDOW, STRIDE)
+        if not spans:
+            return offs, np.zeros((0, 0), np.float32)
+        rows = [ids[a:b] for a, b in spans]
+        got: list[np.ndarray] = []
+        for k in range(0, len(rows), self.batch_windows):
+            got.extend(self._run(rows[k:k + self.batch_windows]))
+        return offs, stitch(len(ids), spans, got)
+
+
+def _platt(coef: dict[str, Sequence[float]], labels: Sequence[str]) -> np.ndarray:
+    return np.array([list(coef.get(t, [-20.0, 0.0])) for t in labels], dtype=np.float64)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.log(q / (1 - q))
+
+
+class LanguageCalibration:
+    """One language's span and paragraph Platt calibrators, threshold and paragraph mode."""
+
+    def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
+        self.threshold = float(d["threshold"])
+        self.mode: str = d.get("paragraph_mode", "span")  # "span", "use" (pooled-USE model) or "mean" of both
+        self.span_w = _platt(d["span"]["coef"], labels)
+        self.span_on = np.array([t in set(d["span"]["enabled"]) for t in labels])
+        self.par_w = _platt(d["paragraph"]["coef"], labels)
+        self.par_on = np.array([t in set(d["paragraph"]["enabled"]) for t in labels])
+
+    def spans(self, tech: np.ndarray, peak: np.ndarray) -> np.ndarray:
+        z = self.span_w[tech, 0] + self.span_w[tech, 1] * _logit(peak)
+        return np.where(self.span_on[tech], 1 / (1 + np.exp(-z)), 0.0)
+
+    def paragraphs(self, peak: np.ndarray) -> np.ndarray:
+        z = self.par_w[None, :, 0] + self.par_w[None, :, 1] * _logit(peak)
+        return np.where(self.par_on[None, :], 1 / (1 + np.exp(-z)), 0.0)
+
+
+class MultiTagger:
+    """Component: spans and paragraph probabilities for articles in fr, de, it, pl, ru.
+
+    Runs after ``classify.multilingual.MultilingualTechniques`` (whose pooled-USE
+    paragraph probabilities it may combine with its own) and decides the
+    article again with ``detect.paragraphs.decide``.
+    """
+
+    name = "tagger-multilingual"
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        cfg = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+        self.config = cfg
+        self.model_dir = model_dir
+        self.labels: list[str] = list(cfg["labels"])
+        self.version: str = cfg["version"]
+        self.decode_threshold = float(cfg["decode_threshold"])
+        self.decode: dict[str, Any] = dict(cfg.get("decode", {}))
+        self.languages = {lang: LanguageCalibration(self.labels, d) for lang, d in cfg["languages"].items()}
+        self._encoder: Encoder | None = None
+        self._head: dict[str, np.ndarray] | None = None
+        self._load_lock = threading.Lock()
+
+    @classmethod
+    def create(cls) -> "MultiTagger | None":
+        """The bundled component, or None when its files are absent (nothing is loaded until an article needs it)."""
+        if not all((MODEL_DIR / f).is_file() for f in (ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, CONFIG_FILE)):
+            return None
+        return cls()
+
+    @staticmethod
+    def covers(language: str | None) -> bool:
+        """Whether the bundled multilingual tagger reads ``language`` (the English tagger stays quiet then)."""
+        lang = (language or "").lower().split("-")[0]
+        if not lang or not (MODEL_DIR / CONFIG_FILE).is_file():
+            return False
+        return lang in _covered()
+
+    def _load(self) -> tuple[Encoder, dict[str, np.ndarray]]:
+        with self._load_lock:
+            if self._encoder is None or self._head is None:
+                self._encoder = Encoder(self.model_dir)
+                with np.load(self.model_dir / HEAD_FILE) as z:
+                    self._head = {k: z[k].astype(np.float32) for k in z.files}
+            return self._encoder, self._head
+
+    def token_probs(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(offsets, probs)`` of one article's tokens."""
+        encoder, head = self._load()
+        offs, feats = encoder.features(text)
+        if len(offs) == 0:
+            return offs, np.zeros((0, len(self.labels)), np.float32)
+        return offs, head_probs(head, feats)
+
+    def __call__(self, analysis: Analysis) -> Analysis:
+        lang = (analysis.article.language or "").lower().split("-")[0]
+        cal = self.languages.get(lang)
+        if cal is None or not analysis.article.text.strip():
+            return analysis
+        self.annotate(analysis, cal, *self.token_probs(analysis.article.text))
+        return analysis
+
+    def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
+        for a in analyses:
+            yield self(a)
+
+    def annotate(self, analysis: Analysis, cal: LanguageCalibration, offsets: np.ndarray,
+                 probs: np.ndarray) -> None:
+        """Spans (calibrated), paragraph probabilities combined per the language's mode, then the decision rule."""
+        from .paragraphs import decide
+
+        text = analysis.article.text
+        scored = [p for p in analysis.paragraphs if not p.flagged]
+        allowed = [(p.start, p.end) for p in scored]
+        thresholds = [self.decode_threshold] * len(self.labels)
+        found = decode_candidates(text, offsets, probs, self.labels, thresholds, allowed=allowed, **self.decode)
+        index = {t: j for j, t in enumerate(self.labels)}
+        if found:
+            scores = cal.spans(np.array([index[f[2]] for f in found]), np.array([f[4] for f in found]))
+        else:
+            scores = np.zeros(0)
+        for (start, end, tech, _, _), score in zip(found, scores.tolist()):
+            if score <= 0.0:
+                continue  # technique switched off at span level for this language
+            words = key_words(text, offsets, probs[:, index[tech]], start, end)
+            analysis.spans.append(Span(start, end, tech, round(score, 4), self.name,
+                                       evidence_for(tech, score, words)))
+        own = cal.paragraphs(paragraph_scores(offsets, probs, allowed))
+        for p, row in zip(scored, own):
+            use = np.array([p.scores.get(t, 0.0) for t in self.labels])
+            comb = {"span": row, "use": use, "mean": (row + use) / 2}[cal.mode]
+            p.scores = {t: round(float(v), 4) for t, v in zip(self.labels, comb) if v >= LISTED}
+        analysis.undetected["spans"] = [t for t, on in zip(self.labels, cal.span_on) if not on]
+        decide(analysis, cal.threshold, default=cal.threshold)
+
+
+_covered_cache: dict[str, frozenset[str]] = {}
+
+
+def _covered() -> frozenset[str]:
+    """Languages of the bundled config, read once (a small JSON; the models themselves stay unloaded)."""
+    if "langs" not in _covered_cache:
+        cfg = json.loads((MODEL_DIR / CONFIG_FILE).read_text(encoding="utf-8"))
+        _covered_cache["langs"] = frozenset(cfg["languages"])
+    return _covered_cache["langs"]
