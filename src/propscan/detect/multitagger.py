@@ -58,7 +58,13 @@ def conv_same(h: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray
 
 
 def head_probs(w: dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
-    """(T, n_labels) token probabilities from (T, D) encoder features; mirrors ``train.multitagger.Head``."""
+    """(T, n_labels) token probabilities from (T, D) encoder features; mirrors ``train.multitagger_fit.make_head``.
+
+    Weights stacked along a first axis (one per cross-validation fold) are an
+    ensemble: the mean of its members' probabilities.
+    """
+    if w["w1"].ndim == 3:
+        return np.mean([head_probs({k: v[i] for k, v in w.items()}, feats) for i in range(len(w["w1"]))], axis=0)
     x = (feats.astype(np.float32) - w["mu"]) / w["sd"]
     h = _gelu(x @ w["w1"].T + w["b1"])
     h = h + _gelu(conv_same(h, w["conv_w"], w["conv_b"]))

@@ -1,7 +1,10 @@
 """Heads, calibrators and out-of-fold figures of the six-language span tagger (``train.multitagger``).
 
-``train``: one head per protocol fold (trained on the other folds) and one on
-every fit article, each checkpointed per epoch and resumed when stopped.
+``train``: one head per protocol fold (trained on the other folds), each
+checkpointed per epoch and resumed when stopped. The shipped model is the
+ensemble of the five (mean probability): a sixth head on all articles would
+cost another run, and the ensemble is what the English outer articles, seen by
+no head, measure as shipped.
 ``fit``: every fit article's token probabilities come from the head that did
 not see it; per language, span and paragraph calibrators, the threshold and
 the paragraph mode (our span-derived paragraph probability, the pooled-USE
@@ -27,7 +30,7 @@ from .article import OUTER, outer_ids, protocol_fold
 from .data import token_labels
 from .multitagger import feature_path, labels_of, load_articles, log
 
-FOLD_RUNS = tuple(f"fold{k}" for k in range(P.FOLDS)) + ("all",)
+FOLD_RUNS = tuple(f"fold{k}" for k in range(P.FOLDS))
 LANGS = ("en", "fr", "de", "it", "pl", "ru")
 SHIPPED = ("fr", "de", "it", "pl", "ru")
 MODES = ("span", "use", "mean")
@@ -43,8 +46,8 @@ class Doc:
     y: np.ndarray  # (T, n_labels)
 
 
-def load_docs(data: Path, out: Path, labels: Sequence[str]) -> list[Doc]:
-    arts = load_articles(data)
+def load_docs(data: Path, out: Path, labels: Sequence[str], langs: Sequence[str] = LANGS) -> list[Doc]:
+    arts = [(lang, a) for lang, a in load_articles(data) if lang in langs]
     outer = outer_ids(data)
     docs = []
     for lang, a in arts:
@@ -142,7 +145,7 @@ def train_head(docs: Sequence[Doc], folder: Path, *, epochs: int, hidden: int, k
             loss.backward()
             opt.step()
             sched.step()
-            run += float(loss)
+            run += loss.item()
         torch.save({"head": head.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                     "epoch": epoch + 1, "rng": rng}, ckpt)
         log(f"{folder.name}: epoch {epoch + 1}/{epochs} loss {run / steps:.4f} ({time.time() - t0:.0f} s)")
@@ -154,7 +157,7 @@ def train_head(docs: Sequence[Doc], folder: Path, *, epochs: int, hidden: int, k
 def train_main(out: Path, argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m propscan.train.multitagger train")
     ap.add_argument("--data", default="../shared/data")
-    ap.add_argument("--runs", nargs="*", default=list(FOLD_RUNS), help="which heads (fold0..fold4, all)")
+    ap.add_argument("--runs", nargs="*", default=list(FOLD_RUNS), help="which heads (fold0..fold4)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--kernel", type=int, default=5)
@@ -172,11 +175,11 @@ def train_main(out: Path, argv: Sequence[str]) -> int:
         for d in docs:
             d.feats = d.feats[:, -args.dims:]
     for run in args.runs:
-        sel = docs if run == "all" else [d for d in docs if d.fold != int(run.removeprefix("fold"))]
+        sel = [d for d in docs if d.fold != int(run.removeprefix("fold"))]
         log(f"{run}: {len(sel)} articles, {sum(len(d.y) for d in sel)} tokens")
         path = train_head(sel, out / args.name / run, epochs=args.epochs, hidden=args.hidden, kernel=args.kernel,
                           crop=args.crop, batch=args.batch, lr=args.lr, pos_weight=args.pos_weight)
-        if args.eval and run != "all":
+        if args.eval:
             from sklearn.metrics import average_precision_score
 
             held = [d for d in docs if d.fold == int(run.removeprefix("fold"))]
@@ -198,30 +201,38 @@ def load_head(path: Path) -> dict[str, np.ndarray]:
         return {k: z[k].astype(np.float32) for k in z.files}
 
 
+def ensemble(heads: Path) -> dict[str, np.ndarray]:
+    """The five fold heads stacked along a first axis (``detect.multitagger.head_probs`` averages them)."""
+    loaded = [load_head(heads / r / "head.npz") for r in FOLD_RUNS]
+    return {k: np.stack([w[k] for w in loaded]) for k in loaded[0]}
+
+
 def oof_probs(docs: Sequence[Doc], heads: Path) -> list[np.ndarray]:
-    """Token probabilities of each article from the head that never saw it (the final head for outer articles)."""
+    """Token probabilities of each article from the head that never saw it (the shipped ensemble for outer ones)."""
     loaded = {r: load_head(heads / r / "head.npz") for r in FOLD_RUNS}
-    return [M.head_probs(loaded["all" if d.fold == OUTER else f"fold{d.fold}"], d.feats) for d in docs]
+    ens = ensemble(heads)
+    return [M.head_probs(ens if d.fold == OUTER else loaded[f"fold{d.fold}"], d.feats) for d in docs]
 
 
-def use_probs(docs: Sequence[Doc], labels: Sequence[str], cache: Path) -> dict[str, np.ndarray]:
-    """Pooled-USE paragraph probabilities (paragraphs, labels) of the articles that model never saw, cached."""
+def use_probs(docs: Sequence[tuple[str, Any]], labels: Sequence[str], cache: Path) -> dict[str, np.ndarray]:
+    """Pooled-USE paragraph probabilities (paragraphs, labels) of the (language, analysis) pairs that model
+    never saw (its crc32-validation fold), cached in ``cache/use_probs.npz``."""
     from ..classify.multilingual import MultilingualTechniques
     from ..splits import is_validation
 
     f = cache / "use_probs.npz"
     got = dict(np.load(f)) if f.is_file() else {}
     model = None
-    for d in docs:
-        key = f"{d.lang}:{d.analysis.article.id}"
-        if d.lang == "en" or not is_validation(d.analysis.article.id) or key in got:
+    for lang, analysis in docs:
+        key = f"{lang}:{analysis.article.id}"
+        if lang == "en" or not is_validation(analysis.article.id) or key in got:
             continue
         if model is None:
             model = MultilingualTechniques()
         index = {t: j for j, t in enumerate(model.techniques)}
-        rows = {id(p): pr for p, _, pr in model.probabilities(d.analysis)}
-        m = np.zeros((len(d.analysis.paragraphs), len(labels)), np.float32)
-        for i, p in enumerate(d.analysis.paragraphs):
+        rows = {id(p): pr for p, _, pr in model.probabilities(analysis)}
+        m = np.zeros((len(analysis.paragraphs), len(labels)), np.float32)
+        for i, p in enumerate(analysis.paragraphs):
             if id(p) in rows:
                 m[i] = [rows[id(p)][index[t]] if t in index else 0.0 for t in labels]
         got[key] = m
@@ -295,21 +306,22 @@ def fit_main(data: Path, out: Path, argv: Sequence[str]) -> int:
     ap.add_argument("--tau", type=float, nargs="*", default=[0.3, 0.4, 0.5],
                     help="token thresholds to decode span candidates at (chosen out of fold, pooled)")
     ap.add_argument("--bootstrap", type=int, default=P.BOOTSTRAP)
+    ap.add_argument("--langs", nargs="*", default=list(LANGS), help="languages to fit (a quick check: one)")
     ap.add_argument("--write", action="store_true", help="write models/multi-head.npz and multi-tagger.json")
     ap.add_argument("--report", default=str(out / "fit.json"))
     args = ap.parse_args(argv)
     labels = labels_of()
     n = len(labels)
-    docs = load_docs(data, out, labels)
+    docs = load_docs(data, out, labels, args.langs)
     heads = out / args.name
     log("fit: token probabilities")
     probs = oof_probs(docs, heads)
-    uses_by_key = use_probs(docs, labels, out)
+    uses_by_key = use_probs([(d.lang, d.analysis) for d in docs], labels, out)
     uses = [uses_by_key.get(f"{d.lang}:{d.analysis.article.id}") for d in docs]
     fitd = [i for i, d in enumerate(docs) if d.fold != OUTER]
     # the decode threshold: pooled over the six languages, span mode, out of fold
     best_tau, best = args.tau[0], -1.0
-    for tau in args.tau:
+    for tau in args.tau if len(args.tau) > 1 else []:
         its = items([docs[i] for i in fitd], [probs[i] for i in fitd], labels, tau)
         _, s = oof_language(its, [None] * len(its), n, "span")
         score = (P.overlap_f1(s["spans"]) + P.f1_from_counts(s["st3"])) / 2
@@ -318,12 +330,12 @@ def fit_main(data: Path, out: Path, argv: Sequence[str]) -> int:
             best_tau, best = tau, score
     report: dict[str, Any] = {"decode_threshold": best_tau, "languages": {}}
     shipped: dict[str, Any] = {}
-    for lang in LANGS:
+    for lang in args.langs:
         idx = [i for i in fitd if docs[i].lang == lang]
         its = items([docs[i] for i in idx], [probs[i] for i in idx], labels, best_tau)
         u = [uses[i] for i in idx]
         row: dict[str, Any] = {"articles": len(its)}
-        thr, s = oof_language(its, [None] * len(its), n, "span")
+        _, s = oof_language(its, [None] * len(its), n, "span")
         row["span_mode_all"] = summary(s, calibration_stats(its), args.bootstrap)
         # the paragraph mode, compared on the articles the pooled-USE model never saw
         has = [k for k, x in enumerate(u) if x is not None]
@@ -352,8 +364,7 @@ def fit_main(data: Path, out: Path, argv: Sequence[str]) -> int:
             from ..protocol import tagger_unseen
 
             same = [k for k, it in enumerate(its) if tagger_unseen(it.id)]
-            _, s77 = oof_language(its, [None] * len(its), n, "span")
-            row["oof_on_minilm_unseen"] = summary({k: v[same] for k, v in s77.items()}, None, args.bootstrap)
+            row["oof_on_minilm_unseen"] = summary({k: v[same] for k, v in s.items()}, None, args.bootstrap)
         report["languages"][lang] = row
         log(f"fit: {lang}: {json.dumps(row)}")
         if lang in SHIPPED:
@@ -363,11 +374,10 @@ def fit_main(data: Path, out: Path, argv: Sequence[str]) -> int:
                              "paragraph": {k: js["paragraph"][k] for k in ("coef", "enabled", "positives")}}
     Path(args.report).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if args.write:
-        import shutil
-
         from .protocol_fit import DECODE
 
-        shutil.copyfile(heads / "all" / "head.npz", M.MODEL_DIR / M.HEAD_FILE)
+        ens = ensemble(heads)
+        np.savez(M.MODEL_DIR / M.HEAD_FILE, **{k: v.astype(np.float32) for k, v in ens.items()})
         cfg = {"version": f"propscan-multitagger-e5small-frozen-{time.strftime('%Y-%m-%d')}", "labels": labels,
                "decode_threshold": best_tau, "decode": DECODE, "languages": shipped,
                "fitted_on": "out-of-fold head probabilities of the six languages' SemEval-2023 span-annotated "
