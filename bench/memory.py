@@ -6,7 +6,7 @@ peak resident set size (``ru_maxrss`` from ``wait4``) and wall time:
 * a 5 MB and a 10 MB one-line article (distinct sentences, so cleanup keeps
   them whole; ``--max-bytes 20000000`` lets the 10 MB one in);
 * a folder of the first 190 English SemEval-2023 articles (needs ``--data``);
-* ``mixed``: a folder of the first 30 articles of each of the six SemEval-2023 languages (180 articles; the
+* ``mixed``: a folder of the first 10 articles of each of the six SemEval-2023 languages (60 articles; the
   multilingual tagger loads beside the English one; issue 16 allows under 500 MB).
 
     python bench/memory.py --data ../shared/data
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             mixed = tmp / "mixed"
             mixed.mkdir()
             for lang in ("en", "fr", "ge", "it", "po", "ru"):
-                for p in article_paths(args.data, 30, lang):
+                for p in article_paths(args.data, 10, lang):
                     shutil.copy(p, mixed / f"{lang}-{p.name}")
             cases.append(("mixed", ["analyze", str(mixed), "-f", "json", "-o", str(tmp / "out.json"), "-q"]))
         for name, cmd in cases:

@@ -114,33 +114,27 @@ class Encoder:
         return offs, stitch(len(ids), spans, got)
 
 
-def _platt(coef: dict[str, Sequence[float]], labels: Sequence[str]) -> np.ndarray:
-    return np.array([list(coef.get(t, [-20.0, 0.0])) for t in labels], dtype=np.float64)
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
-    return np.log(q / (1 - q))
-
-
 class LanguageCalibration:
-    """One language's span and paragraph Platt calibrators, threshold and paragraph mode."""
+    """One language's span and paragraph Platt calibrators (``detect.calibration``), threshold, paragraph mode."""
 
     def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
+        from .calibration import LevelCalibrator
+
         self.threshold = float(d["threshold"])
         self.mode: str = d.get("paragraph_mode", "span")  # "span", "use" (pooled-USE model) or "mean" of both
-        self.span_w = _platt(d["span"]["coef"], labels)
-        self.span_on = np.array([t in set(d["span"]["enabled"]) for t in labels])
-        self.par_w = _platt(d["paragraph"]["coef"], labels)
-        self.par_on = np.array([t in set(d["paragraph"]["enabled"]) for t in labels])
+        self.span = LevelCalibrator.from_dict(labels, {**d["span"], "features": ["logit_peak"]})
+        self.paragraph = LevelCalibrator.from_dict(labels, {**d["paragraph"], "features": ["logit_peak"]})
 
     def spans(self, tech: np.ndarray, peak: np.ndarray) -> np.ndarray:
-        z = self.span_w[tech, 0] + self.span_w[tech, 1] * _logit(peak)
-        return np.where(self.span_on[tech], 1 / (1 + np.exp(-z)), 0.0)
+        from .calibration import logit
+
+        return self.span(tech, logit(peak).reshape(-1, 1))
 
     def paragraphs(self, peak: np.ndarray) -> np.ndarray:
-        z = self.par_w[None, :, 0] + self.par_w[None, :, 1] * _logit(peak)
-        return np.where(self.par_on[None, :], 1 / (1 + np.exp(-z)), 0.0)
+        from .calibration import logit
+
+        n, t = peak.shape
+        return self.paragraph(np.tile(np.arange(t), n), logit(peak.reshape(-1, 1))).reshape(n, t)
 
 
 class MultiTagger:
@@ -235,7 +229,10 @@ class MultiTagger:
             use = np.array([p.scores.get(t, 0.0) for t in self.labels])
             comb = {"span": row, "use": use, "mean": (row + use) / 2}[cal.mode]
             p.scores = {t: round(float(v), 4) for t, v in zip(self.labels, comb) if v >= LISTED}
-        analysis.undetected["spans"] = [t for t, on in zip(self.labels, cal.span_on) if not on]
+        analysis.undetected["spans"] = cal.span.off()
+        if cal.mode == "span":  # without the pooled-USE model, a paragraph technique needs one of our two levels
+            off = set(analysis.undetected["spans"])
+            analysis.undetected["paragraphs"] = [t for t in cal.paragraph.off() if t in off]
         decide(analysis, cal.threshold, default=cal.threshold)
 
 

@@ -33,7 +33,7 @@ from .multitagger import feature_path, labels_of, load_articles, log
 FOLD_RUNS = tuple(f"fold{k}" for k in range(P.FOLDS))
 LANGS = ("en", "fr", "de", "it", "pl", "ru")
 SHIPPED = ("fr", "de", "it", "pl", "ru")
-MODES = ("span", "use", "mean")
+MODES = ("span", "use", "mean")  # the paragraph probability: ours, the pooled-USE model's, their mean
 
 
 @dataclass
@@ -251,8 +251,11 @@ def combine(its: Sequence[Any], uses: Sequence[np.ndarray | None], mode: str) ->
     """Set ``comb``: the paragraph probability of ``mode``, raised to the best span of each technique inside."""
     for it, use in zip(its, uses):
         own = it.comb_own
-        par = own if use is None or mode == "span" else use if mode == "use" else (own + use) / 2
+        par = own if use is None or mode == "span" else use if mode in ("use", "use_only") else (own + use) / 2
         pc = par.copy()
+        if mode == "use_only":  # today's pooled-USE model alone, the baseline: no spans
+            it.comb = pc
+            continue
         for (s, e, _, _, _), j, p in zip(it.cands, it.tech, it.cal):
             for i, (a, b) in enumerate(it.bounds):
                 if s < b and e > a:
@@ -343,7 +346,7 @@ def fit_main(data: Path, out: Path, argv: Sequence[str]) -> int:
             sub = [its[k] for k in has]
             usub = [u[k] for k in has]
             row["use_unseen_articles"] = len(sub)
-            for mode in MODES:
+            for mode in (*MODES, "use_only"):
                 _, sm = oof_language(sub, usub, n, mode)
                 row[f"st3_{mode}"] = summary(sm, None, args.bootstrap)["st3"]
             mode = max(MODES, key=lambda m: row[f"st3_{m}"][0])
