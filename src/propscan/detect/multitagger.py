@@ -50,28 +50,31 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 def conv_same(h: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """1-d convolution over tokens with 'same' zero padding: ``h`` (T, C), ``weight`` (out, C, k) as torch's."""
-    k = weight.shape[2]
-    pad = k // 2
-    hp = np.pad(h, ((pad, pad), (0, 0)))
-    out = np.tile(bias.astype(h.dtype), (len(h), 1))
-    for i in range(k):
-        out += hp[i:i + len(h)] @ weight[:, :, i].T
-    return out
+    out_c, c, k = weight.shape
+    hp = np.pad(h, ((k // 2, k // 2), (0, 0)))
+    cols = np.concatenate([hp[i:i + len(h)] for i in range(k)], axis=1)  # (T, k*C): one matrix product
+    return cols @ weight.transpose(2, 1, 0).reshape(k * c, out_c) + bias
 
 
 def head_probs(w: dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
     """(T, n_labels) token probabilities from (T, D) encoder features; mirrors ``train.multitagger_fit.make_head``.
 
     Weights stacked along a first axis (one per cross-validation fold) are an
-    ensemble: the mean of its members' probabilities.
+    ensemble: the mean of its members' probabilities. The members' input
+    standardisation is folded into their first layers, which run as one
+    matrix product (a quarter of a non-English article's CPU time otherwise).
     """
-    if w["w1"].ndim == 3:
-        return np.mean([head_probs({k: v[i] for k, v in w.items()}, feats) for i in range(len(w["w1"]))], axis=0)
-    x = (feats.astype(np.float32) - w["mu"]) / w["sd"]
-    h = _gelu(x @ w["w1"].T + w["b1"])
-    h = h + _gelu(conv_same(h, w["conv_w"], w["conv_b"]))
-    z = h @ w["w2"].T + w["b2"]
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    w = w if w["w1"].ndim == 3 else {k: v[None] for k, v in w.items()}
+    m, hidden, d = w["w1"].shape
+    w1 = w["w1"] / w["sd"][:, None, :]
+    b1 = w["b1"] - np.einsum("mhd,md->mh", w1, w["mu"])
+    first = _gelu(feats.astype(np.float32) @ w1.reshape(m * hidden, d).T + b1.reshape(-1))
+    out = np.zeros((len(feats), w["w2"].shape[1]), np.float32)
+    for i in range(m):
+        h = first[:, i * hidden:(i + 1) * hidden]
+        h = h + _gelu(conv_same(h, w["conv_w"][i], w["conv_b"][i]))
+        out += 1.0 / (1.0 + np.exp(-(h @ w["w2"][i].T + w["b2"][i])))
+    return out / m
 
 
 class Encoder:
