@@ -5,7 +5,9 @@ peak resident set size (``ru_maxrss`` from ``wait4``) and wall time:
 
 * a 5 MB and a 10 MB one-line article (distinct sentences, so cleanup keeps
   them whole; ``--max-bytes 20000000`` lets the 10 MB one in);
-* a folder of the first 190 English SemEval-2023 articles (needs ``--data``).
+* a folder of the first 190 English SemEval-2023 articles (needs ``--data``);
+* ``mixed``: a folder of the first 10 articles of each of the six SemEval-2023 languages (60 articles; the
+  multilingual tagger loads beside the English one; issue 16 allows under 500 MB).
 
     python bench/memory.py --data ../shared/data
     PYTHONPATH=/path/to/old/src python bench/memory.py --data ../shared/data --src /path/to/old/src
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="the shared data folder (for the 190-article folder)")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the propscan source to measure")
-    ap.add_argument("--only", choices=("5mb", "10mb", "folder"), action="append")
+    ap.add_argument("--only", choices=("5mb", "10mb", "folder", "mixed"), action="append")
     args = ap.parse_args(argv)
     src = Path(args.src)
     tmp = Path(tempfile.mkdtemp(prefix="propscan-memory."))
@@ -73,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             for p in article_paths(args.data, 190):
                 shutil.copy(p, folder / p.name)
             cases.append(("folder", ["analyze", str(folder), "-f", "json", "-o", str(tmp / "out.json"), "-q"]))
+            mixed = tmp / "mixed"
+            mixed.mkdir()
+            for lang in ("en", "fr", "ge", "it", "po", "ru"):
+                for p in article_paths(args.data, 10, lang):
+                    shutil.copy(p, mixed / f"{lang}-{p.name}")
+            cases.append(("mixed", ["analyze", str(mixed), "-f", "json", "-o", str(tmp / "out.json"), "-q"]))
         for name, cmd in cases:
             if args.only and name not in args.only:
                 continue

@@ -222,6 +222,34 @@ def tables(n: int, tokens: int, p: dict, b: dict | None, p_raw: dict, cli: dict,
     return "\n".join(lines)
 
 
+LANGUAGE_FOLDERS = ("en", "fr", "ge", "it", "po", "ru")
+
+
+def languages(data: str, n: int) -> str:
+    """CPU time of the shipped pipeline per article and per 1,000 characters in each language, against English.
+
+    Why: a non-English article runs the multilingual tagger (a 12-layer encoder, loaded on first use) where an
+    English one runs MiniLM; issue 16 allows it at most 3x an English article's CPU time.
+    """
+    rows = []
+    for folder in LANGUAGE_FOLDERS:
+        paths = article_paths(data, n, folder)
+        print(f"propscan in process on {n} '{folder}' articles ...", file=sys.stderr)
+        res = run_worker("propscan", paths)
+        chars = sum(len(p.read_text(encoding="utf-8")) for p in paths)
+        cpu = sum(res["cpu"])
+        rows.append((folder, 1000 * cpu / n, 1e6 * cpu / chars, chars / n, res["peak_rss_mb"]))
+    en_art, en_chr = rows[0][1], rows[0][2]
+    lines = [f"The first {n} SemEval-2023 training articles of each language, one by one in one process "
+             f"({THREADS} threads), after a warm-up article (which loads the multilingual tagger).", "",
+             "| language folder | characters/article | CPU ms/article | vs English | CPU ms per 1,000 characters "
+             "| vs English | peak memory MB |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for folder, art, chr_, size, rss in rows:
+        lines.append(f"| {folder} | {size:,.0f} | {art:.0f} | {art / en_art:.2f}x | {chr_:.1f} | "
+                     f"{chr_ / en_chr:.2f}x | {rss:.0f} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="folder holding semeval2023-task3/")
@@ -230,6 +258,8 @@ def main() -> int:
     ap.add_argument("--write-docs", action="store_true", help="replace this bench's section of docs/speed.md")
     ap.add_argument("--before", metavar="REF", help="also run the propscan of git commit REF on the same articles, "
                     "right before this tree's, and compare CPU time per article (decoding changes)")
+    ap.add_argument("--languages", action="store_true",
+                    help="CPU time per article in each of the six languages against English (issue 16), then stop")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--paths", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -238,6 +268,15 @@ def main() -> int:
         paths = json.loads(Path(args.paths).read_text())
         res = worker_propscan(paths) if args.worker == "propscan" else worker_bert(paths)
         Path(args.out).write_text(json.dumps(res))
+        return 0
+    if args.languages:
+        body = languages(args.data, args.n)
+        print(body)
+        if args.write_docs:
+            replace_section(ROOT / "docs" / "speed.md", "speed-languages",
+                            f"## Non-English articles\n\nMeasured {stamp()} by `python bench/speed.py --data "
+                            f"../shared/data --n {args.n} --languages --write-docs` on {machine()}.\n\n" + body
+                            + "\n", "Speed")
         return 0
     paths = article_paths(args.data, args.n)
     tokens_each = count_tokens(paths)

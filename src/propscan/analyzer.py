@@ -31,6 +31,7 @@ DEFAULT_PIPELINE: tuple[str, ...] = (
     "propscan.detect.repetition:RepetitionDetector",
     "propscan.detect.paragraphs:ParagraphLabeler",
     "propscan.classify.multilingual:MultilingualTechniques",
+    "propscan.detect.multitagger:MultiTagger",
     "propscan.classify.genre:GenreClassifier",
     "propscan.classify.frames:FrameClassifier",
     "propscan.classify.profile:PersuasionProfiler",

@@ -101,6 +101,7 @@ class SpanTagger(Base):
         self.stride: int = int(cfg.get("inference_stride", cfg.get("stride", 192)))
         self.placement: str = cfg.get("inference_windows", "grid")  # "grid" as in training, or "even"
         self.language: str = cfg.get("language", "en")
+        self.other_span_languages = models.multi_tagger_languages(models_dir=model_dir) - {self.language}
         st = cfg.get("span_thresholds", {})
         self.span_thresholds = np.array([float(st.get(t, 2.0)) for t in self.labels], dtype=np.float32)
         dec = cfg.get("decode", {})
@@ -205,6 +206,8 @@ class SpanTagger(Base):
         todo = []
         for a in batch:
             if a.language() not in ("", self.language):
+                if a.language() in self.other_span_languages:
+                    continue  # another span model of the folder (``detect.multitagger``) reads this language
                 a.notices.append(f"{self.name}: no span model for language '{a.article.language}' yet; "
                                  f"the English tagger was not applied")
                 a.undetected["spans"] = list(self.labels)  # no technique is looked for at span level

@@ -17,7 +17,7 @@ from typing import Any
 
 from .settings import DEFAULT, Settings
 
-__all__ = ["BUNDLED", "folder", "path", "tagger_config"]
+__all__ = ["BUNDLED", "folder", "multi_tagger_config", "multi_tagger_languages", "path", "tagger_config"]
 
 # the models shipped inside the package (``python -m propscan.train.pipeline --install`` writes here)
 BUNDLED = Path(__file__).resolve().parent.parent / "models"
@@ -33,6 +33,12 @@ MULTILINGUAL = "st3-multilingual.npz"
 ENCODER_ONNX = "encoder.onnx"
 ENCODER_TOKENIZER = "encoder.tokenizer.json"
 TAGGER_FILES = (TAGGER_ONNX, TAGGER_CONFIG, TAGGER_TOKENIZER)
+# the span tagger of French, German, Italian, Polish and Russian (``detect.multitagger``)
+MULTI_ENCODER = "multi-encoder.onnx"
+MULTI_TOKENIZER = "multi-tokenizer.json"
+MULTI_HEAD = "multi-head.npz"
+MULTI_CONFIG = "multi-tagger.json"
+MULTI_FILES = (MULTI_ENCODER, MULTI_TOKENIZER, MULTI_HEAD, MULTI_CONFIG)
 
 
 def folder(settings: Settings = DEFAULT) -> Path:
@@ -55,14 +61,41 @@ def _read(file: Path, _size: int, _mtime_ns: int) -> dict[str, Any]:
     return dict(json.loads(file.read_text(encoding="utf-8")))
 
 
-def tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) -> dict[str, Any] | None:
-    """``tagger.json`` of the models folder (``models_dir`` when given), parsed once per version; None when absent.
-
-    A copy: a caller may change what it gets without changing what the next one reads.
-    """
-    file = (Path(models_dir) if models_dir is not None else folder(settings)) / TAGGER_CONFIG
+def _config(name: str, settings: Settings, models_dir: Path | None) -> dict[str, Any] | None:
+    file = (Path(models_dir) if models_dir is not None else folder(settings)) / name
     try:
         st = file.stat()
     except OSError:
         return None
     return copy.deepcopy(_read(file, st.st_size, st.st_mtime_ns))
+
+
+def tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) -> dict[str, Any] | None:
+    """``tagger.json`` of the models folder (``models_dir`` when given), parsed once per version; None when absent.
+
+    A copy: a caller may change what it gets without changing what the next one reads.
+    """
+    return _config(TAGGER_CONFIG, settings, models_dir)
+
+
+def has_multi_tagger(settings: Settings = DEFAULT) -> bool:
+    """Whether the multilingual span tagger's four files are all there."""
+    return all(path(f, settings).is_file() for f in MULTI_FILES)
+
+
+def multi_tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) -> dict[str, Any] | None:
+    """``multi-tagger.json`` (calibrators, thresholds per language), parsed once per version; None when absent."""
+    return _config(MULTI_CONFIG, settings, models_dir)
+
+
+def multi_tagger_languages(settings: Settings = DEFAULT, models_dir: Path | None = None) -> frozenset[str]:
+    """The languages the models folder has a multilingual span model for (empty when it has none).
+
+    Why here: the English tagger's "no span model for this language" notice must not be given for an
+    article another span model of the same folder reads, and the folder is what knows that.
+    """
+    d = Path(models_dir) if models_dir is not None else folder(settings)
+    if not all((d / f).is_file() for f in MULTI_FILES):
+        return frozenset()
+    cfg = multi_tagger_config(settings, models_dir=d)
+    return frozenset(cfg.get("languages", {})) if cfg else frozenset()

@@ -1,0 +1,121 @@
+"""The six-language span tagger (issue 16): head arithmetic, vocabulary pruning, the runtime component."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from propscan.detect import multitagger as M
+from propscan.runtime import models
+from propscan.document import Analysis, Article, ParagraphLabels
+
+BUNDLED = models.has_multi_tagger()
+needs_model = pytest.mark.skipif(not BUNDLED, reason="multilingual tagger model files absent")
+
+FRENCH = ("Le gouvernement ment aux Français\n\n"
+          "Ces traîtres corrompus veulent détruire notre pays et voler notre liberté. "
+          "Tout le monde sait que c'est une catastrophe absolue, une honte nationale !\n\n"
+          "Le ministre a présenté mardi un projet de loi sur les retraites.")
+
+
+def test_head_matches_torch() -> None:
+    """The numpy head the runtime runs gives the torch head's probabilities (eval mode)."""
+    torch = pytest.importorskip("torch")
+    from propscan.train.multitagger_fit import head_arrays, make_head
+
+    torch.manual_seed(0)
+    head = make_head(12, 3, 8, 5).eval()
+    head.mu.copy_(torch.randn(12))
+    head.sd.copy_(torch.rand(12) + 0.5)
+    x = np.random.default_rng(0).normal(size=(9, 12)).astype(np.float32)
+    with torch.no_grad():
+        ref = torch.sigmoid(head(torch.from_numpy(x)[None]))[0].numpy()
+    got = M.head_probs(head_arrays(head), x)
+    assert np.abs(ref - got).max() < 1e-5
+
+
+def test_prune_keeps_segmentation_and_resegments_unseen_words() -> None:
+    """Texts whose pieces are kept segment as before; a word with dropped pieces splits into kept ones, no <unk>."""
+    from tokenizers import Tokenizer
+
+    from propscan.train.multitagger import prune_tokenizer
+
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581chat", -2.0), ("\u2581chien", -2.0),
+              ("\u2581", -3.0), ("c", -5.0), ("h", -5.0), ("a", -5.0), ("t", -5.0), ("i", -5.0), ("e", -5.0),
+              ("n", -5.0), ("s", -5.0), ("\u2581chats", -2.5)]
+    tok_json = {"version": "1.0", "truncation": None, "padding": None,
+                "added_tokens": [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False,
+                                  "normalized": False, "special": True} for i, (p, _) in enumerate(pieces[:4])],
+                "normalizer": None, "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                                                      "prepend_scheme": "always", "split": True},
+                "post_processor": None, "decoder": None,
+                "model": {"type": "Unigram", "unk_id": 3, "vocab": [list(p) for p in pieces], "byte_fallback": False}}
+    full = Tokenizer.from_str(json.dumps(tok_json))
+    used = set(full.encode("chat chien", add_special_tokens=False).ids)
+    pruned, keep = prune_tokenizer(tok_json, used)
+    small = Tokenizer.from_str(json.dumps(pruned))
+    assert "\u2581chats" not in [p for p, _ in pruned["model"]["vocab"]]
+    assert small.encode("chat chien", add_special_tokens=False).tokens == ["\u2581chat", "\u2581chien"]
+    got = small.encode("chats", add_special_tokens=False)
+    assert got.tokens == ["\u2581chat", "s"] and "<unk>" not in got.tokens
+    assert keep[:4] == [0, 1, 2, 3] and pruned["model"]["unk_id"] == 3
+
+
+def _analysis(text: str, language: str) -> Analysis:
+    paras, pos = [], 0
+    for i, line in enumerate(text.split("\n")):
+        if line.strip():
+            paras.append(ParagraphLabels(pos, pos + len(line), i))
+        pos += len(line) + 1
+    return Analysis(article=Article(id="t1", text=text, language=language), paragraphs=paras)
+
+
+@needs_model
+def test_covers_the_five_languages_only() -> None:
+    assert models.multi_tagger_languages() == {"fr", "de", "it", "pl", "ru"}
+
+
+@needs_model
+def test_french_article_gets_calibrated_spans_with_offsets_and_evidence() -> None:
+    tagger = M.MultiTagger.create()
+    assert tagger is not None
+    a = _analysis(FRENCH, "fr")
+    tagger(a)
+    pool = a.spans + a.candidates
+    assert pool, "no candidate span on a loaded French text"
+    for s in pool:
+        assert 0 <= s.start < s.end <= len(FRENCH)
+        assert FRENCH[s.start:s.end].strip() == FRENCH[s.start:s.end]
+        assert 0.0 <= s.score <= 1.0 and s.detector == M.MultiTagger.name
+        assert s.evidence.startswith("tagger: probability")
+    thr = a.decision["min_confidence"]
+    assert thr == tagger.languages["fr"].threshold
+    for p in a.paragraphs:  # span and paragraph labels agree by construction
+        for s in a.spans:
+            if p.start <= s.start < p.end:
+                assert s.technique in p.techniques
+
+
+@needs_model
+def test_other_languages_untouched() -> None:
+    tagger = M.MultiTagger.create()
+    assert tagger is not None
+    for lang in ("en", "ar"):
+        a = _analysis(FRENCH, lang)
+        tagger(a)
+        assert not a.spans and not a.candidates and not a.decision
+
+
+@needs_model
+def test_english_tagger_notice_only_for_uncovered_languages() -> None:
+    from propscan.detect.tagger import SpanTagger
+
+    tagger = SpanTagger.create()
+    if tagger is None:
+        pytest.skip("English tagger model absent")
+    fr, ar = _analysis(FRENCH, "fr"), _analysis("نص عربي قصير", "ar")
+    tagger._process([fr, ar])
+    assert not any("no span model" in n for n in fr.notices)
+    assert any("no span model for language 'ar'" in n for n in ar.notices)
