@@ -13,7 +13,6 @@ scores. Needs the ``[train]`` extra (scikit-learn, scipy; torch for the frame fi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -27,8 +26,6 @@ def export_encoder(out_dir: Path = MODELS) -> None:
     onnxruntime's dynamic quantiser handles; per-channel int8 keeps cosine
     similarity to the fp32 model above 0.99.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import shutil
     import tempfile
 
@@ -38,7 +35,7 @@ def export_encoder(out_dir: Path = MODELS) -> None:
     from transformers import AutoModel
 
     src = get_model_path()
-    bert = AutoModel.from_pretrained(str(src), attn_implementation="eager").eval()
+    bert = AutoModel.from_pretrained(str(src), attn_implementation="eager", local_files_only=True).eval()
 
     class Encoder(torch.nn.Module):  # keyword call: positional order differs across transformers versions
         def __init__(self) -> None:

