@@ -457,21 +457,13 @@ def export_tagger_onnx(out: str | Path, n_labels: int) -> Path:
     import torch
     from transformers import XLMRobertaForTokenClassification
 
-    from .export import onnx_int8
+    from .export import graph, onnx_int8
 
     torch.manual_seed(0)
     model = XLMRobertaForTokenClassification.from_pretrained(
         str(out), num_labels=n_labels, attn_implementation="eager").eval()
 
-    class WithSigmoid(torch.nn.Module):
-        def __init__(self, inner) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask):
-            return torch.sigmoid(self.inner(input_ids=input_ids, attention_mask=attention_mask).logits)
-
-    wrapped = WithSigmoid(model).eval()
+    wrapped = graph(model, lambda m, ids, mask: torch.sigmoid(m(input_ids=ids, attention_mask=mask).logits))
     target = onnx_int8(wrapped, Path(out) / TAGGER_ONNX)
     print(f"wrote {target}: int8 vs float32 torch, max |probability difference| "
           f"{onnx_parity(wrapped, target, Path(out) / 'tokenizer.json'):.4f}", flush=True)

@@ -28,18 +28,29 @@ def export_onnx(checkpoint: str | Path, labels: Sequence[str], out_dir: str | Pa
     model.load_state_dict(state)
     model.eval()
 
-    class WithSigmoid(torch.nn.Module):
-        def __init__(self, inner) -> None:
+    wrapped = graph(model, lambda m, ids, mask: torch.sigmoid(m(ids, mask)))
+    target = onnx_int8(wrapped, out_dir / "tagger.onnx", quantize=quantize)
+    write_tokenizer(base_model_path() / "tokenizer.json", out_dir / "tokenizer.json")
+    return target
+
+
+def graph(inner, output):
+    """``inner`` as a module ``forward(input_ids, attention_mask) -> output(inner, input_ids, attention_mask)``.
+
+    Why: every exported graph keeps the runtime's contract (token ids and mask in, one tensor out); only
+    what is computed from the wrapped model differs (probabilities, pooled hidden states).
+    """
+    import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids, attention_mask):
-            return torch.sigmoid(self.inner(input_ids, attention_mask))
+            return output(self.inner, input_ids, attention_mask)
 
-    wrapped = WithSigmoid(model).eval()
-    target = onnx_int8(wrapped, out_dir / "tagger.onnx", quantize=quantize)
-    write_tokenizer(base_model_path() / "tokenizer.json", out_dir / "tokenizer.json")
-    return target
+    return Graph().eval()
 
 
 def onnx_int8(module, target: Path, *, quantize: bool = True) -> Path:

@@ -40,6 +40,14 @@ KEEP_CHARS_BELOW = 0x3000
 LAYER_GROUPS = ((5, 6, 7, 8), (9, 10, 11, 12))
 
 
+def features(model, input_ids, attention_mask):
+    """The token features the head reads: the mean of each of ``LAYER_GROUPS``' hidden layers, concatenated."""
+    import torch
+
+    hs = model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
+    return torch.cat([torch.stack([hs[i] for i in g]).mean(0) for g in LAYER_GROUPS], dim=-1)
+
+
 def _texts(data: Path) -> list[str]:
     return [p.read_text(encoding="utf-8", errors="replace").replace("\0", "")
             for folder in FOLDERS for split in SPLITS
@@ -73,7 +81,7 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
     from tokenizers import Tokenizer
     from transformers import XLMRobertaModel
 
-    from .export import onnx_int8
+    from .export import graph, onnx_int8
 
     tok_json = json.loads((e5 / "tokenizer.json").read_text(encoding="utf-8"))
     full = Tokenizer.from_str(json.dumps(tok_json))
@@ -94,16 +102,7 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
     model.save_pretrained(str(enc_dir))
     model.eval()
 
-    class Features(torch.nn.Module):
-        def __init__(self, inner) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask):
-            hs = self.inner(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states
-            return torch.cat([torch.stack([hs[i] for i in g]).mean(0) for g in LAYER_GROUPS], dim=-1)
-
-    target = onnx_int8(Features(model).eval(), models.BUNDLED / models.MULTI_ENCODER)
+    target = onnx_int8(graph(model, features), models.BUNDLED / models.MULTI_ENCODER)
     (models.BUNDLED / models.MULTI_TOKENIZER).write_text(json.dumps(pruned, ensure_ascii=False), encoding="utf-8")
     row = {"vocab": len(tok_json["model"]["vocab"]), "used_by_corpus": len(used), "kept": len(keep),
            "onnx_mb": round(target.stat().st_size / 1e6, 1), "same_segmentation_first_300": same / 300}
@@ -150,8 +149,8 @@ def check(data: Path, out: Path, n: int = 40) -> dict[str, float]:
             offs, got = encoder.features(text)
             ids = encoder.tokenizer.encode(text, add_special_tokens=False).ids[:M.WINDOW]
             with torch.inference_mode():
-                hs = model(input_ids=torch.tensor([[M.CLS, *ids, M.SEP]]), output_hidden_states=True).hidden_states
-            ref = torch.cat([torch.stack([hs[i] for i in g]).mean(0) for g in LAYER_GROUPS], -1)[0, 1:-1].numpy()
+                row_ids = torch.tensor([[M.CLS, *ids, M.SEP]])
+                ref = features(model, row_ids, torch.ones_like(row_ids))[0, 1:-1].numpy()
             g = got[:len(ids)]
             cos.extend((g * ref).sum(1) / (np.linalg.norm(g, axis=1) * np.linalg.norm(ref, axis=1)))
         row[lang] = round(float(np.mean(cos)), 4)
