@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS
+from ..detect.calibration import LISTED
 from ..document import SUPPORTED_LANGUAGES, Analysis, ParagraphLabels
 from ..runtime import models
 from ..runtime.settings import DEFAULT, Settings
@@ -30,11 +31,6 @@ from .lead import EncoderModel
 MODEL = models.path(models.MULTILINGUAL)
 ENGLISH = "en"
 SUPPORTED = tuple(lang for lang in SUPPORTED_LANGUAGES if lang != ENGLISH)  # this model's: English has the tagger
-LISTED = 0.01  # probabilities below this are not listed (as detect.tagger.LISTED)
-
-
-def paragraph_language(analysis: Analysis, p: ParagraphLabels) -> str:
-    return analysis.paragraph_language(p)
 
 
 class MultilingualTechniques(EncoderModel):
@@ -75,7 +71,7 @@ class MultilingualTechniques(EncoderModel):
         # every language, since these probabilities are calibrated as they are (MULTILINGUAL_MODEL_CARD.md)
         shown = analysis.decision.get("min_confidence")
         got = self.probabilities(analysis)
-        if got and paragraph_language(analysis, got[0][0]) == analysis.language():
+        if got and analysis.paragraph_language(got[0][0]) == analysis.language():
             from ..taxonomy import TECHNIQUES
 
             analysis.undetected.setdefault("paragraphs", [t for t in TECHNIQUES if t not in self.techniques])
@@ -95,7 +91,7 @@ class MultilingualTechniques(EncoderModel):
         todo: list[tuple[ParagraphLabels, str]] = []
         unsupported: set[str] = set()
         for p in analysis.paragraphs:
-            lang = paragraph_language(analysis, p)
+            lang = analysis.paragraph_language(p)
             if lang in self.thresholds:
                 todo.append((p, lang))
             elif lang and lang != ENGLISH:

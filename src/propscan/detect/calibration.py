@@ -37,6 +37,16 @@ def logit(p: np.ndarray | float) -> np.ndarray:
     return np.log(q / (1.0 - q))
 
 
+# below this probability a technique is not listed on a paragraph (nor a span kept), so it cannot be labelled
+LISTED = 0.01
+
+
+def paragraph_probs(level: Any, peak: np.ndarray) -> np.ndarray:
+    """(n_paragraphs, n_labels) calibrated probabilities from the highest token probabilities, by ``level``."""
+    n, t = peak.shape
+    return level(np.tile(np.arange(t), n), logit(peak.reshape(-1, 1))).reshape(n, t)
+
+
 def span_features(names: Sequence[str], mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
     """The span calibrator's inputs, by name: ``logit_mean`` and/or ``logit_peak``."""
     cols = {"logit_mean": mean, "logit_peak": peak}
@@ -126,6 +136,4 @@ class Calibration:
 
     def paragraphs(self, peak: np.ndarray) -> np.ndarray:
         """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities."""
-        n, t = peak.shape
-        tech = np.tile(np.arange(t), n)
-        return self.paragraph(tech, logit(peak.reshape(-1, 1))).reshape(n, t)
+        return paragraph_probs(self.paragraph, peak)

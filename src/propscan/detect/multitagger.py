@@ -31,7 +31,8 @@ from ..document import Analysis, Span
 from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
 from .decoding import decode_candidates, paragraph_scores, stitch, windows
-from .tagger import BATCH_WINDOWS, LISTED, evidence_for, key_words, thread_count
+from .calibration import LISTED
+from .tagger import BATCH_WINDOWS, evidence_for, key_words, thread_count
 
 WINDOW = 254
 STRIDE = 192
@@ -132,10 +133,9 @@ class LanguageCalibration:
         return self.span(tech, logit(peak).reshape(-1, 1))
 
     def paragraphs(self, peak: np.ndarray) -> np.ndarray:
-        from .calibration import logit
+        from .calibration import paragraph_probs
 
-        n, t = peak.shape
-        return self.paragraph(np.tile(np.arange(t), n), logit(peak.reshape(-1, 1))).reshape(n, t)
+        return paragraph_probs(self.paragraph, peak)
 
 
 class MultiTagger(Base):

@@ -32,8 +32,8 @@ from ..errors import PropscanError
 from ..runtime import models
 from ..runtime.settings import DEFAULT, Settings
 from . import tagger as _tagger  # noqa: F401 - declares the span model whose spans already fed paragraph scores
-from .calibration import load_config
-MIN_CONFIDENCE = 0.01  # below this nothing is listed (detect.tagger.LISTED), so nothing can be labelled
+from .calibration import LISTED, load_config
+MIN_CONFIDENCE = LISTED  # below this nothing is listed, so nothing can be labelled
 RULE = ("a label is shown when its calibrated probability reaches min_confidence; a paragraph carries a technique "
         "when one of its shown spans does or its own paragraph probability reaches min_confidence")
 

@@ -23,6 +23,7 @@ from ..components import LANGUAGE, PARAGRAPH_SCORES, SPANS, Base
 from ..document import Analysis, Article, Span
 from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
+from .calibration import LISTED
 from .decoding import decode_candidates, even_windows, paragraph_scores, stitch, trim, windows
 
 DEFAULT_THREADS = 2
@@ -30,7 +31,6 @@ DEFAULT_THREADS = 2
 # (measured on 2 cores), which keeps a whole analysis under 400 MB
 BATCH_WINDOWS = 4
 # calibrated paragraph probabilities below this are not listed (nor can they become labels: see detect.paragraphs)
-LISTED = 0.01
 # English words that carry no technique on their own: not named as evidence (the tagger is English only)
 FUNCTION_WORDS = frozenset("a an the of in on at to for from by with as and or but is are was were be been it its "
                            "this that these those there here than then".split())

@@ -25,7 +25,6 @@ from .registry import MODELS
 from .settings import DEFAULT, Settings
 
 ENCODER_ONNX = models.path(models.ENCODER_ONNX)
-ENCODER_TOKENIZER = models.path(models.ENCODER_TOKENIZER)
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with max_seq_length 256
 DIM = 384
 VERSION = "all-MiniLM-L6-v2-int8-1"

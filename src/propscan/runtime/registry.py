@@ -28,6 +28,9 @@ class Registry:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()  # re-entrant: building an analyzer loads models through this registry
+        # background loads have their own lock: a load started from a loading thread (the encoder asks for
+        # SentencePiece) must not wait while another thread holds ``_lock`` building a whole analyzer
+        self._load_lock = threading.Lock()
         self._loads: dict[tuple[str, Hashable], Loading[Any]] = {}
         self._values: dict[tuple[str, Hashable], Any] = {}
         self._overrides: dict[str, Any] = {}
@@ -37,7 +40,7 @@ class Registry:
 
         ``name`` names the loading thread (default ``kind``).
         """
-        with self._lock:
+        with self._load_lock:
             got = self._loads.get((kind, key))
             if got is None:
                 got = self._loads[(kind, key)] = Loading(build, name or kind)
