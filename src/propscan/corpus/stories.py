@@ -49,7 +49,6 @@ SCALE_DAYS = 30.0
 UNDATED_DAYS = 30.0  # an undated article is taken to be this far from any other
 MAX_GAP_DAYS = 5 * 365  # never compared further apart (keeps each lookup bounded)
 LEDE_CHARS = 600
-CHUNK = 20000  # stored vectors compared per numpy product
 
 
 def lede(text: str, chars: int = LEDE_CHARS) -> str:

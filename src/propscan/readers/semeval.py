@@ -123,6 +123,3 @@ def load_2021(path: str | Path, split: str = "training") -> list[Analysis]:
     return out
 
 
-def unlabelled_2023(path: str | Path, lang: str = "en") -> list[Article]:
-    root = find_2023(path, lang)
-    return [_read_article(f, ISO.get(lang, lang)) for f in sorted((root / "unlabelled-test-articles").glob("*.txt"))]

@@ -69,10 +69,6 @@ def attribution(article: Article) -> tuple[str, str]:
     return UNKNOWN_OUTLET, "unknown"
 
 
-def outlet_of(article: Article) -> str:
-    return attribution(article)[0]
-
-
 def search_text(text: str) -> str:
     """The text ``q`` searches: whitespace collapsed, so a phrase matches across line breaks."""
     return " ".join(text.split())

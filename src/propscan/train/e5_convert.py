@@ -48,11 +48,13 @@ from typing import Sequence
 
 import numpy as np
 
+from ..readers.semeval import ISO
+
 MAGIC = b"E5S1"
 QK = 32
 BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))])  # 18 bytes, packed as in e5.c
 HEADER = struct.Struct("<4sI7ifi")  # magic, version, H NL NH FF VOC MAXP TVS, eps, QK
-LANGS = {"en": "en", "fr": "fr", "ge": "de", "it": "it", "po": "pl", "ru": "ru"}
+LANGS = ISO  # SemEval-2023 folder -> language code
 META = "\u2581"
 LAYER_NAMES = {  # file suffix -> XLMRobertaModel parameter (under encoder.layer.N.)
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",

@@ -23,7 +23,7 @@ from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .errors import ApiError, status_of
-from .queries import (LINK_PATTERN, MAX_COMPARED, compare_outlets, jsonable, link_preparer, outlet_profile,
+from .queries import (LINK_PATTERN, MAX_COMPARE, compare_outlets, jsonable, link_preparer, outlet_profile,
                       remove_article, search, store_call, story_data, story_search, update_article)
 from .schemas import (AnalysisOut, ArticleInfo, ArticleList, ArticlePatch, Comparison, FeedbackOut, FeedbackRow,
                       NON_BLANK, TECHNIQUE_NAMES, IsoDate, OutletProfile, OutletRow, StoryList, StoryOut, Taxonomy,
@@ -292,8 +292,8 @@ async def outlets(request: Request) -> list[dict[str, Any]]:
             response_model=None,
             responses={**ok(Comparison, "one entry per outlet, in the order asked"), **errors(404, 422, 501)})
 async def compare(request: Request, outlet: list[Annotated[str, StringConstraints(pattern=NON_BLANK)]] = Query(
-        ..., min_length=2, max_length=MAX_COMPARED, json_schema_extra={"uniqueItems": True},
-        description=f"an outlet name; repeat 2-{MAX_COMPARED} times, each a different outlet")) -> dict[str, Any]:
+        ..., min_length=2, max_length=MAX_COMPARE, json_schema_extra={"uniqueItems": True},
+        description=f"an outlet name; repeat 2-{MAX_COMPARE} times, each a different outlet")) -> dict[str, Any]:
     if len(set(outlet)) < len(outlet):
         raise ApiError(422, "outlet: the same outlet is named twice")
     return {"outlets": await compare_outlets(request, outlet)}

@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..corpus import passages, profiles, stories
+from ..corpus.profiles import MAX_COMPARE
 from ..corpus.update import update
 from .errors import ApiError
 from .service import store_of, technique_name
@@ -99,14 +100,13 @@ async def remove_article(request: Request, article_id: int) -> None:
     await corpus_call(request, update)  # what it held together is grouped again at once
 
 
-MAX_COMPARED = 5
 
 
 def compared_names(names: list[str]) -> list[str]:
     """2-5 distinct outlet names, in the order given; 422 otherwise (shared with the comparison page)."""
     seen = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
-    if not 2 <= len(seen) <= MAX_COMPARED:
-        raise ApiError(422, f"outlet: choose 2 to {MAX_COMPARED} different outlets (got {len(seen)})")
+    if not 2 <= len(seen) <= MAX_COMPARE:
+        raise ApiError(422, f"outlet: choose 2 to {MAX_COMPARE} different outlets (got {len(seen)})")
     return seen
 
 
