@@ -119,3 +119,34 @@ def test_english_tagger_notice_only_for_uncovered_languages() -> None:
     tagger._process([fr, ar])
     assert not any("no span model" in n for n in fr.notices)
     assert any("no span model for language 'ar'" in n for n in ar.notices)
+
+
+@needs_model
+def test_pooled_model_leaves_to_the_tagger_the_languages_it_decides_alone() -> None:
+    """Where the tagger's paragraph mode is "span", the default pipeline does not run the pooled-USE model."""
+    from propscan.classify.multilingual import MultilingualTechniques
+
+    cfg = models.multi_tagger_config()
+    alone = {lang for lang, d in cfg["languages"].items() if d["paragraph_mode"] == "span"}
+    made = MultilingualTechniques.create()
+    assert made is not None and made.leave_to_tagger == alone
+    assert MultilingualTechniques(models.path(models.MULTILINGUAL)).leave_to_tagger == frozenset()
+
+
+def test_lead_vector_reuses_paragraph_embeddings(monkeypatch) -> None:
+    """Lead paragraphs the pooled-USE model already embedded are not embedded again."""
+    from propscan.classify import lead
+    from propscan.runtime.encoders import MultilingualEmbedder
+
+    def no_embedder(*_a, **_k):
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(MultilingualEmbedder, "create", no_embedder)
+    text = "Un titre\n\nPremier paragraphe.\n\nDeuxième paragraphe."
+    a = Analysis(article=Article(id="x", text=text))
+    texts = lead.lead_texts(a)
+    vecs = {t: np.full(4, i + 1.0, np.float32) for i, t in enumerate(texts)}
+    a.scratch[lead.PARAGRAPH_VECTORS] = vecs
+    got = lead.lead_vectors([a])[0]
+    want = np.mean(list(vecs.values()), axis=0)
+    assert np.allclose(got, want / np.linalg.norm(want))

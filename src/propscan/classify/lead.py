@@ -20,6 +20,7 @@ from ..runtime.settings import DEFAULT, Settings
 
 LEAD_PARAGRAPHS = 3
 _SCRATCH = "lead_vector"  # key of the vector in ``Analysis.scratch``
+PARAGRAPH_VECTORS = "paragraph_vectors"  # key of {paragraph text: its embedding} in ``Analysis.scratch``
 
 
 def lead_texts(analysis: Analysis) -> list[str]:
@@ -89,15 +90,13 @@ def lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> 
 
     todo = [a for a in analyses if a.scratch.get(_SCRATCH) is None]
     if todo:
-        texts: list[str] = []
-        bounds: list[tuple[int, int]] = []
-        for a in todo:
-            t = lead_texts(a)
-            bounds.append((len(texts), len(texts) + len(t)))
-            texts.extend(t)
-        vecs = MultilingualEmbedder.create(settings).embed(texts)
-        for a, (i, j) in zip(todo, bounds):
-            v = vecs[i:j].mean(axis=0)
+        # paragraphs another component already embedded (the pooled-USE paragraph model) are not embedded again
+        leads = [lead_texts(a) for a in todo]
+        missing = sorted({t for a, ts in zip(todo, leads) for t in ts if t not in a.scratch.get(PARAGRAPH_VECTORS, {})})
+        fresh = dict(zip(missing, MultilingualEmbedder.create(settings).embed(missing))) if missing else {}
+        for a, ts in zip(todo, leads):
+            known = a.scratch.get(PARAGRAPH_VECTORS, {})
+            v = np.mean([known[t] if t in known else fresh[t] for t in ts], axis=0)
             a.scratch[_SCRATCH] = v / (np.linalg.norm(v) or 1.0)
     if not analyses:
         return np.zeros((0, USE_DIM), dtype=np.float32)

@@ -26,7 +26,7 @@ from ..document import SUPPORTED_LANGUAGES, Analysis, ParagraphLabels
 from ..runtime import models
 from ..runtime.settings import DEFAULT, Settings
 from .features import FeatureSet, linear_scores, load_npz, sigmoid
-from .lead import EncoderModel
+from .lead import PARAGRAPH_VECTORS, EncoderModel
 
 MODEL = models.path(models.MULTILINGUAL)
 ENGLISH = "en"
@@ -41,8 +41,11 @@ class MultilingualTechniques(EncoderModel):
     provides = (PARAGRAPH_LABELS,)
     MODEL_FILE = models.MULTILINGUAL
 
-    def __init__(self, path: Path = MODEL, settings: Settings = DEFAULT) -> None:
+    def __init__(self, path: Path = MODEL, settings: Settings = DEFAULT,
+                 leave_to_tagger: frozenset[str] = frozenset()) -> None:
         super().__init__(path, settings)
+        # languages whose paragraphs the multilingual tagger labels alone: not computed here, only cleared
+        self.leave_to_tagger = leave_to_tagger
         z = load_npz(path)
         self.techniques = [str(t) for t in z["classes"]]
         self.features = FeatureSet.from_arrays(z)
@@ -60,6 +63,16 @@ class MultilingualTechniques(EncoderModel):
         modes = [str(x) for x in z["own_modes"]] if "own_modes" in z else ["own"] * len(own)
         self.own_mode = dict(zip(own, modes))
         self.version = str(z["version"])
+
+    @classmethod
+    def create(cls, settings: Settings = DEFAULT) -> "MultilingualTechniques | None":
+        """The default pipeline's component: it leaves to the multilingual tagger the languages whose paragraph
+        probabilities that tagger computes alone (``models.multi_tagger_paragraph_languages``), as the models
+        folder says; a component built directly computes every language."""
+        made = super().create(settings)
+        if made is not None:
+            made.leave_to_tagger = models.multi_tagger_paragraph_languages(settings)
+        return made
 
     def pipe(self, analyses: Iterable[Analysis]) -> Iterator[Analysis]:
         for a in analyses:
@@ -92,7 +105,9 @@ class MultilingualTechniques(EncoderModel):
         unsupported: set[str] = set()
         for p in analysis.paragraphs:
             lang = analysis.paragraph_language(p)
-            if lang in self.thresholds:
+            if lang in self.leave_to_tagger:
+                p.techniques, p.scores = [], {}  # the multilingual tagger's alone (and no English guess)
+            elif lang in self.thresholds:
                 todo.append((p, lang))
             elif lang and lang != ENGLISH:
                 unsupported.add(lang)
@@ -110,6 +125,7 @@ class MultilingualTechniques(EncoderModel):
         embedder = MultilingualEmbedder.create(self.settings)
         para_text = [text[p.start:p.end] for p, _ in todo]
         vecs = embedder.embed(para_text)
+        analysis.scratch[PARAGRAPH_VECTORS] = dict(zip(para_text, vecs))  # the lead vector reuses them
         context = vecs.mean(axis=0)
         context /= np.linalg.norm(context) or 1.0
         dense = np.hstack([vecs, np.repeat(context[None, :], len(todo), axis=0)])

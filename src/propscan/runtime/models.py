@@ -17,7 +17,8 @@ from typing import Any
 
 from .settings import DEFAULT, Settings
 
-__all__ = ["BUNDLED", "folder", "multi_tagger_config", "multi_tagger_languages", "path", "tagger_config"]
+__all__ = ["BUNDLED", "folder", "multi_tagger_config", "multi_tagger_languages",
+           "multi_tagger_paragraph_languages", "path", "tagger_config"]
 
 # the models shipped inside the package (``python -m propscan.train.pipeline --install`` writes here)
 BUNDLED = Path(__file__).resolve().parent.parent / "models"
@@ -99,3 +100,15 @@ def multi_tagger_languages(settings: Settings = DEFAULT, models_dir: Path | None
         return frozenset()
     cfg = multi_tagger_config(settings, models_dir=d)
     return frozenset(cfg.get("languages", {})) if cfg else frozenset()
+
+
+def multi_tagger_paragraph_languages(settings: Settings = DEFAULT) -> frozenset[str]:
+    """The languages whose paragraph probabilities the multilingual tagger computes alone (mode "span").
+
+    Why: the pooled-USE paragraph model's probabilities would be computed and then discarded there
+    (a tenth of a Russian article's CPU time), so the default pipeline does not run it for them.
+    """
+    if not multi_tagger_languages(settings):
+        return frozenset()
+    cfg = multi_tagger_config(settings) or {}
+    return frozenset(lang for lang, d in cfg.get("languages", {}).items() if d.get("paragraph_mode") == "span")
