@@ -53,11 +53,8 @@ def run(args: argparse.Namespace) -> int:
             and not Path(url.database).exists():
         raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
     store = Store(args.db, create=False, settings=args.settings)
-    try:
+    try:  # a database fault is the Store's StoreError (store.store_error), printed in one line by cli.main
         stats = export(store, out, since, args.base, include_unreviewed=args.include_unreviewed)
-    except sa.exc.SQLAlchemyError as e:
-        raise PropscanError(f"--db {args.db or url.database}: cannot read feedback "
-                            f"({str(getattr(e, 'orig', e)).strip().splitlines()[0]})") from None
     finally:
         store.close()
     kind = "span(s), reviewed or not," if args.include_unreviewed else "reviewed span(s)"
