@@ -55,12 +55,20 @@ def safe_url(url: str | None) -> str:
     return sa.engine.make_url(resolve_url(url)).render_as_string(hide_password=True)
 
 
-def require_existing(url: str | None) -> None:
-    """Refuse to read from a SQLite file that does not exist (instead of creating an empty store)."""
+def missing_file(url: str | None) -> str | None:
+    """The SQLite file ``url`` names when it does not exist, else None (a file that exists, or a server)."""
     u = sa.engine.make_url(resolve_url(url))
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
             and not Path(u.database).exists():
-        raise PropscanError(f"database {u.database}: no such database file (ingest articles first, "
+        return u.database
+    return None
+
+
+def require_existing(url: str | None) -> None:
+    """Refuse to read from a SQLite file that does not exist (instead of creating an empty store)."""
+    missing = missing_file(url)
+    if missing is not None:
+        raise PropscanError(f"database {missing}: no such database file (ingest articles first, "
                             "or name another database or set PROPSCAN_DB)", option="db")
 
 
@@ -594,4 +602,4 @@ for _name, _method in list(vars(Store).items()):
     if callable(_method) and not _name.startswith("_") and not isinstance(_method, (staticmethod, classmethod)):
         setattr(Store, _name, _translating(_method))
 
-__all__ = ["Store", "query_terms", "resolve_url", "safe_url", "store_error"]
+__all__ = ["Store", "missing_file", "query_terms", "require_existing", "resolve_url", "safe_url", "store_error"]
