@@ -56,14 +56,17 @@ def bootstrap(stats: np.ndarray, metric: Callable[[np.ndarray], float], n: int =
 
     Why rows of sufficient statistics: every metric here (micro-F1, the SI
     formula, binned calibration error) is a function of per-article sums, so a
-    resample is one weighted sum instead of a re-scoring.
+    resample is one weighted sum instead of a re-scoring. (``stats`` may also be
+    ``np.arange(articles)``, ``metric`` then reading its own arrays by index:
+    ``train.article.bootstrap_ci``.) A resample on which ``metric`` is undefined
+    (nan, e.g. an AUC with one class drawn) is left out of the interval.
     """
     if len(stats) == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     k = len(stats)
     vals = [metric(stats[rng.integers(0, k, k)]) for _ in range(n)]
-    lo, hi = np.percentile(vals, [2.5, 97.5])
+    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
     return float(lo), float(hi)
 
 

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store import Store
+    from ..store import Store, missing_file
 
     since: Any = args.since
     if since is not None and since.isdigit():
@@ -44,20 +44,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise PropscanError(f"{args.output}: exists and is not a folder")
-    import sqlalchemy as sa
-
-    from ..store import resolve_url
-
-    url = sa.engine.make_url(resolve_url(args.db))
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).exists():
-        raise PropscanError(f"--db {url.database}: no such database file (give --db or set PROPSCAN_DB)")
+    missing = missing_file(args.db)  # the check store.require_existing makes, in this command's words
+    if missing is not None:
+        raise PropscanError(f"--db {missing}: no such database file (give --db or set PROPSCAN_DB)")
     store = Store(args.db, create=False, settings=args.settings)
-    try:
+    try:  # a database fault is the Store's StoreError (store.store_error), printed in one line by cli.main
         stats = export(store, out, since, args.base, include_unreviewed=args.include_unreviewed)
-    except sa.exc.SQLAlchemyError as e:
-        raise PropscanError(f"--db {args.db or url.database}: cannot read feedback "
-                            f"({str(getattr(e, 'orig', e)).strip().splitlines()[0]})") from None
     finally:
         store.close()
     kind = "span(s), reviewed or not," if args.include_unreviewed else "reviewed span(s)"

@@ -97,10 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         if sa is None or not isinstance(e, sa.exc.SQLAlchemyError):
             raise
         # a database fault outside the Store's own methods (corpus linking): one line, not the driver's traceback
-        from ..store.store import resolve_url, store_error
+        from ..store.store import safe_url, store_error
 
-        url = sa.engine.make_url(resolve_url(getattr(args, "db", None))).render_as_string(hide_password=True)
-        print(f"propscan: error: {store_error(url, e)}", file=sys.stderr)
+        print(f"propscan: error: {store_error(safe_url(getattr(args, 'db', None)), e)}", file=sys.stderr)
         return 2
 
 

@@ -75,9 +75,22 @@ def required_similarity(days_apart: float | None, threshold: float = THRESHOLD, 
     return threshold + decay * math.log2(1.0 + days / SCALE_DAYS)
 
 
+class _Rows:
+    """The first ``n`` rows of the buffer ``_<name>`` of its owner: the part of a growing array in use."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.buffer = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> np.ndarray:
+        return getattr(obj, self.buffer)[:obj.n]
+
+
 class _Vectors:
     """Every stored embedding of one encoder, in memory for one ``assign_pending`` run: loaded once,
-    then extended batch by batch, so each batch is one matrix product against the whole store."""
+    then extended batch by batch, so each batch is one matrix product against the whole store.
+
+    The arrays grow by doubling their capacity (``ids``, ``days``, ``story`` and ``vecs`` are views of the
+    first ``n`` rows), so adding an article costs amortised constant time instead of a copy of the matrix."""
 
     def __init__(self, conn: sa.Connection, dim: int) -> None:
         self.dim = dim
@@ -94,20 +107,29 @@ class _Vectors:
                 days.append(date.toordinal() if date is not None else -1)
                 sids.append(-1 if sid is None else int(sid))
                 vecs.append(v)
-        self.ids = np.asarray(ids, dtype=np.int64)
-        self.days = np.asarray(days, dtype=np.int64)
-        self.story = np.asarray(sids, dtype=np.int64)  # -1: none yet
-        self.vecs = np.stack(vecs) if vecs else np.zeros((0, dim), np.float32)
+        self.n = len(ids)
+        self._ids = np.asarray(ids, dtype=np.int64)
+        self._days = np.asarray(days, dtype=np.int64)
+        self._story = np.asarray(sids, dtype=np.int64)  # -1: none yet
+        self._vecs = np.stack(vecs) if vecs else np.zeros((0, dim), np.float32)
         self.pos = {pk: i for i, pk in enumerate(ids)}
+
+    # the rows in use; views, so assigning into ``story`` (each article's story, -1: none yet) updates the index
+    ids, days, story, vecs = _Rows(), _Rows(), _Rows(), _Rows()
 
     def add(self, pk: int, d: dt.date | None, v: np.ndarray) -> None:
         if pk in self.pos or len(v) != self.dim:
             return
-        self.pos[pk] = len(self.ids)
-        self.ids = np.append(self.ids, pk)
-        self.days = np.append(self.days, d.toordinal() if d is not None else -1)
-        self.story = np.append(self.story, -1)
-        self.vecs = np.vstack([self.vecs, v[None, :]])
+        if self.n == len(self._ids):
+            self._ids, self._days, self._story, self._vecs = (
+                _grown(a, self.n) for a in (self._ids, self._days, self._story, self._vecs))
+        i = self.n
+        self.pos[pk] = i
+        self._ids[i] = pk
+        self._days[i] = d.toordinal() if d is not None else -1
+        self._story[i] = -1
+        self._vecs[i] = v
+        self.n = i + 1
 
     def linked(self, pks: Sequence[int], dates: Sequence[dt.date | None], vs: np.ndarray, threshold: float,
                decay: float) -> list[set[int]]:
@@ -126,6 +148,13 @@ class _Vectors:
             hit = near & (sims[:, j] >= need) & (self.ids != pk)
             out.append({int(i) for i in self.ids[hit]})
         return out
+
+
+def _grown(a: np.ndarray, n: int) -> np.ndarray:
+    """A copy of the first ``n`` rows of ``a`` with room for twice as many (at least 256)."""
+    out = np.empty((max(2 * n, 256), *a.shape[1:]), dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
 
 
 def _duplicate_links(conn: sa.Connection, pks: Sequence[int]) -> dict[int, set[int]]:

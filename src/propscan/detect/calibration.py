@@ -20,7 +20,6 @@ as not detected. Numpy only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -61,9 +60,9 @@ def load_config(path: Path = CONFIG, tagger_version: str | None = None) -> dict[
     scores and the thresholds of tagger.json apply until they are refitted
     (``python -m propscan.train.protocol_fit --write``).
     """
-    if not path.is_file():
+    d = models.calibration_config(file=path)  # read (and cached) by the models module
+    if d is None:
         return None
-    d = json.loads(path.read_text(encoding="utf-8"))
     fitted_for = d.get("tagger_version")
     if tagger_version is not None and fitted_for is not None and fitted_for != tagger_version:
         return None

@@ -250,7 +250,8 @@ def read_source(source: str | bytes | os.PathLike[str] | Article, clean: bool = 
 
     A string naming an existing file is read as a file; a string that looks
     like a path but names no file is an error rather than a one-word article;
-    any other string is the article text. An Article is taken as it is.
+    any other string is the article text, cut to ``max_chars`` and then
+    cleaned as a file is (``prepared``). An Article is taken as it is.
     """
     if isinstance(source, Article):
         return source
@@ -267,4 +268,4 @@ def read_source(source: str | bytes | os.PathLike[str] | Article, clean: bool = 
         return got
     if not s.strip():
         raise InputError("<text>", "empty input", kind=EMPTY)
-    return cleaned(article_from_text(check_text(s, "<text>"), "text", source="<text>"), clean)
+    return prepared(article_from_text(check_text(s, "<text>"), "text", source="<text>"), clean, max_chars)

@@ -1,10 +1,11 @@
-"""The one module that knows where the models live and reads ``tagger.json``.
+"""The one module that knows where the models live and reads ``tagger.json`` and ``calibration.json``.
 
 Why: the bundled models folder used to be rebuilt from ``__file__`` in a
-dozen modules and ``tagger.json`` parsed by three components. Every file of
-the models folder is named here, found through ``Settings.models_dir`` (None:
-the folder shipped inside the package), and the tagger's configuration is
-read once per file version.
+dozen modules, ``tagger.json`` parsed by three components and
+``calibration.json`` by the tagger, the paragraph labeller and the web app.
+Every file of the models folder is named here, found through
+``Settings.models_dir`` (None: the folder shipped inside the package), and the
+tagger's configuration and calibration are read once per file version.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from .settings import DEFAULT, Settings
 
-__all__ = ["BUNDLED", "folder", "multi_tagger_config", "multi_tagger_languages",
+__all__ = ["BUNDLED", "calibration_config", "folder", "multi_tagger_config", "multi_tagger_languages",
            "multi_tagger_paragraph_languages", "path", "tagger_config"]
 
 # the models shipped inside the package (``python -m propscan.train.pipeline --install`` writes here)
@@ -62,13 +63,17 @@ def _read(file: Path, _size: int, _mtime_ns: int) -> dict[str, Any]:
     return dict(json.loads(file.read_text(encoding="utf-8")))
 
 
-def _config(name: str, settings: Settings, models_dir: Path | None) -> dict[str, Any] | None:
-    file = (Path(models_dir) if models_dir is not None else folder(settings)) / name
+def _parsed(file: Path) -> dict[str, Any] | None:
+    """``file`` parsed once per version (size and modification time), as a copy; None when absent."""
     try:
         st = file.stat()
     except OSError:
         return None
     return copy.deepcopy(_read(file, st.st_size, st.st_mtime_ns))
+
+
+def _config(name: str, settings: Settings, models_dir: Path | None) -> dict[str, Any] | None:
+    return _parsed((Path(models_dir) if models_dir is not None else folder(settings)) / name)
 
 
 def tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) -> dict[str, Any] | None:
@@ -77,6 +82,16 @@ def tagger_config(settings: Settings = DEFAULT, models_dir: Path | None = None) 
     A copy: a caller may change what it gets without changing what the next one reads.
     """
     return _config(TAGGER_CONFIG, settings, models_dir)
+
+
+def calibration_config(settings: Settings = DEFAULT, models_dir: Path | None = None,
+                       file: Path | None = None) -> dict[str, Any] | None:
+    """``calibration.json`` (the tagger's calibrators and decision threshold) of the models folder, or ``file``
+    when given; parsed once per version, a copy; None when absent. Whether it suits the tagger is
+    ``detect.calibration.load_config``'s to say."""
+    file = Path(file) if file is not None else (
+        Path(models_dir) if models_dir is not None else folder(settings)) / CALIBRATION
+    return _parsed(file) if file.is_file() else None
 
 
 def has_multi_tagger(settings: Settings = DEFAULT) -> bool:

@@ -50,12 +50,25 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
-def require_existing(url: str | None) -> None:
-    """Refuse to read from a SQLite file that does not exist (instead of creating an empty store)."""
+def safe_url(url: str | None) -> str:
+    """``url`` resolved as ``resolve_url`` does, its password hidden: the store as messages name it."""
+    return sa.engine.make_url(resolve_url(url)).render_as_string(hide_password=True)
+
+
+def missing_file(url: str | None) -> str | None:
+    """The SQLite file ``url`` names when it does not exist, else None (a file that exists, or a server)."""
     u = sa.engine.make_url(resolve_url(url))
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
             and not Path(u.database).exists():
-        raise PropscanError(f"database {u.database}: no such database file (ingest articles first, "
+        return u.database
+    return None
+
+
+def require_existing(url: str | None) -> None:
+    """Refuse to read from a SQLite file that does not exist (instead of creating an empty store)."""
+    missing = missing_file(url)
+    if missing is not None:
+        raise PropscanError(f"database {missing}: no such database file (ingest articles first, "
                             "or name another database or set PROPSCAN_DB)", option="db")
 
 
@@ -78,7 +91,10 @@ _FAULTS = (
 
 
 def store_error(url: str, e: BaseException) -> StoreError:
-    """A database failure as a one-line error naming the store, with its kind (full, locked, read-only, gone)."""
+    """A database failure as a one-line error naming the store, with its kind (full, locked, read-only, gone).
+
+    The one translation of SQLAlchemy's errors: the Store's methods, the CLI and the web app all use it, so a
+    fault reads the same wherever it surfaces (``url`` as ``safe_url`` renders it)."""
     orig = getattr(e, "orig", None) or e
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
     low = first.lower()
@@ -152,7 +168,7 @@ class Store:
                 raise store_error(self._safe_url(), e) from None
 
     def _safe_url(self) -> str:
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        return safe_url(self.url)
 
     def __repr__(self) -> str:
         return f"Store({self._safe_url()!r})"
@@ -586,4 +602,4 @@ for _name, _method in list(vars(Store).items()):
     if callable(_method) and not _name.startswith("_") and not isinstance(_method, (staticmethod, classmethod)):
         setattr(Store, _name, _translating(_method))
 
-__all__ = ["Store", "query_terms", "resolve_url", "store_error"]
+__all__ = ["Store", "missing_file", "query_terms", "require_existing", "resolve_url", "safe_url", "store_error"]

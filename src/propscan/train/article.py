@@ -15,6 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..protocol import BOOTSTRAP, bootstrap
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -104,14 +110,13 @@ def protocol_fold(lang: str, article_id: str, outer: set[str]) -> int:
     return zlib.crc32(f"{lang}:{article_id}".encode()) % FOLDS
 
 
-def bootstrap_ci(metric, n: int, rounds: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95% interval of ``metric(indices)`` over articles resampled with replacement."""
+def bootstrap_ci(metric, n: int, rounds: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
+    """95% interval of ``metric(indices)`` over articles resampled with replacement (``protocol.bootstrap``
+    over the article indices: the one resampling of the protocol), rounded for the report."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    vals = [metric(rng.integers(0, n, n)) for _ in range(rounds)]
-    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
-    return round(float(lo), 3), round(float(hi), 3)
+    lo, hi = bootstrap(np.arange(n), metric, rounds, seed)
+    return round(lo, 3), round(hi, 3)
 
 
 def figure(metric, n: int) -> dict:

@@ -15,10 +15,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartException
 
-from ..readers.text import decode, safe_text
+from ..readers.text import safe_text
 from ..store.store import MAX_ID, MAX_OFFSET
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
@@ -122,6 +120,7 @@ def _too_large(n: int, limit: int) -> None:
 async def _prepare_from_request(request: Request) -> Any:
     """A callable building the Article, checked for size and type here, run later in the worker."""
     limit = request.app.state.settings.max_upload_bytes
+    max_chars = request.app.state.settings.core.max_chars
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         try:
@@ -141,52 +140,35 @@ async def _prepare_from_request(request: Request) -> Any:
             raise ApiError(422, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         if sum(x is not None for x in (data.text, data.html, data.link)) != 1:
             raise ApiError(422, 'give exactly one of "text", "html" or "link"')
+        fields = data.model_dump()
         if data.link is not None:
-            return link_preparer(request, data.link, data.title, inputs.clean_meta(data.model_dump()))
+            return link_preparer(request, data.link, data.title, inputs.clean_meta(fields))
         body = data.text if data.text is not None else data.html or ""
         _too_large(len(body.encode("utf-8", "surrogatepass")), limit)
         if not body.strip():
             raise ApiError(400, "empty article")
-        meta = inputs.clean_meta(data.model_dump())
-        build = inputs.from_text if data.text is not None else inputs.from_html
-        return lambda: build(body, data.title, data.source or "", meta, data.clean)
+        kind = "text" if data.text is not None else "html"
+        return lambda: inputs.article_of(body, kind, fields, clean=data.clean, max_chars=max_chars)
     if ctype == "multipart/form-data":
-        try:
-            form = await request.form(max_files=1, max_fields=20, max_part_size=limit + 1)
-        except (MultiPartException, StarletteHTTPException) as e:
-            message = str(getattr(e, "message", None) or getattr(e, "detail", e))
-            if "maximum size" in message:
-                raise ApiError(413, f"form field too large (the limit is {limit:,} bytes)") from None
-            raise ApiError(400, f"bad multipart body: {message}") from None
+        form = await inputs.read_form(request, 20, f"form field too large (the limit is {limit:,} bytes)",
+                                      "bad multipart body")
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ApiError(422, "file: a .txt or .html file is required (multipart field 'file')")
-        kind = _upload_kind(upload)
-        data_bytes = await upload.read(limit + 1)
+        try:
+            kind, data_bytes, name = await inputs.read_upload(upload, limit)
+        except inputs.UnsupportedInput as e:
+            raise ApiError(status_of(e), str(e)) from None
         _too_large(len(data_bytes), limit)
-        name = (upload.filename or "upload")[:255]
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        meta = inputs.clean_meta(fields)
-        title = fields.get("title") or None
-        source = fields.get("source") or name
-        if kind == "html":
-            return lambda: inputs.from_html(data_bytes, title, source, meta)
-        return lambda: inputs.from_text(decode(data_bytes, name), title, source, meta)
+        form_fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        return lambda: inputs.article_of(data_bytes, kind, form_fields, name, max_chars=max_chars)
     if ctype in inputs.HTML_TYPES or ctype in inputs.TEXT_TYPES:
         data_bytes = await request.body()
         _too_large(len(data_bytes), limit)
-        if ctype in inputs.HTML_TYPES:
-            return lambda: inputs.from_html(data_bytes, None, "", {})
-        return lambda: inputs.from_text(decode(data_bytes, "<body>"), None, "", {})
+        kind = "html" if ctype in inputs.HTML_TYPES else "text"
+        return lambda: inputs.article_of(data_bytes, kind, {}, max_chars=max_chars)
     raise ApiError(415, f"unsupported content type {ctype or '(none)'!r}: send application/json, "
                         "multipart/form-data (field 'file'), text/html or text/plain")
-
-
-def _upload_kind(upload: UploadFile) -> str:
-    try:
-        return inputs.kind_of(upload.filename, upload.content_type)
-    except inputs.UnsupportedInput as e:
-        raise ApiError(status_of(e), str(e)) from None
 
 
 @router.post("/analyze", dependencies=[Depends(require_token)], openapi_extra=_ANALYZE_BODY,

@@ -99,7 +99,7 @@ def install_error_handlers(app: FastAPI, store: Any) -> None:
 
         # a corpus query outside the Store's own methods
         err = store_error(getattr(store, "_safe_url", lambda: "the store")(), exc)
-        return error_response(request, STATUS.get(err.kind, 503), str(err))
+        return error_response(request, status_of(err), str(err))
 
     @app.exception_handler(RecursionError)
     async def _too_deep(request: Request, exc: RecursionError) -> Response:

@@ -17,12 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartException
 
 from ..corpus.dedup import duplicates_of
 from ..errors import InputError
-from ..readers.text import decode
 from ..taxonomy import CATEGORIES, TECHNIQUES
 from . import inputs
 from .errors import ApiError, status_of
@@ -48,13 +45,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
 
 async def _form(request: Request) -> FormData:
     limit = request.app.state.settings.max_upload_bytes
-    try:
-        return await request.form(max_files=1, max_fields=30, max_part_size=limit + 1)
-    except (MultiPartException, StarletteHTTPException) as e:
-        message = str(getattr(e, "message", None) or getattr(e, "detail", e))
-        if "maximum size" in message:
-            raise ApiError(413, f"text too large (the limit is {limit:,} bytes)") from None
-        raise ApiError(400, f"bad form: {message}") from None
+    return await inputs.read_form(request, 30, f"text too large (the limit is {limit:,} bytes)", "bad form")
 
 
 def _check_write(request: Request, form: FormData) -> None:
@@ -84,33 +75,28 @@ async def analyze_form(request: Request) -> Response:
     fields = {k: _str(form, k) for k in ("text", "title", "outlet", "date", "url", "source", "link")}
     upload = form.get("file")
     limit = request.app.state.settings.max_upload_bytes
+    max_chars = request.app.state.settings.core.max_chars
     try:
         if fields["link"].strip() and not fields["text"].strip():
             meta = inputs.clean_meta({**fields, "url": fields["url"] or fields["link"].strip()})
             prepare = link_preparer(request, fields["link"], fields["title"] or None, meta)
         elif isinstance(upload, UploadFile) and upload.filename:
-            kind = inputs.kind_of(upload.filename, upload.content_type)
-            data = await upload.read(limit + 1)
+            kind, data, name = await inputs.read_upload(upload, limit)
             if len(data) > limit:
                 raise ApiError(413, f"{upload.filename}: too large (the limit is {limit:,} bytes)")
-            name = upload.filename[:255]
 
             def prepare() -> Any:
-                title, source, meta = fields["title"] or None, fields["source"] or name, inputs.clean_meta(fields)
-                if kind == "html":
-                    return inputs.from_html(data, title, source, meta)
-                return inputs.from_text(decode(data, name), title, source, meta)
+                return inputs.article_of(data, kind, fields, name, max_chars=max_chars)
         else:
             text = fields["text"]
             if not text.strip():
                 raise ApiError(400, "paste an article or choose a file")
             if len(text.encode("utf-8", "surrogatepass")) > limit:
                 raise ApiError(413, f"text too large (the limit is {limit:,} bytes)")
-            looks_html = inputs.looks_like_html(text)
+            kind = "html" if inputs.looks_like_html(text) else "text"
 
             def prepare() -> Any:
-                build = inputs.from_html if looks_html else inputs.from_text
-                return build(text, fields["title"] or None, fields["source"], inputs.clean_meta(fields))
+                return inputs.article_of(text, kind, fields, max_chars=max_chars)
         article_id, _ = await analyze_and_store(request, prepare)
     except inputs.UnsupportedInput as e:
         return _page(request, "analyze.html", {"form": fields, "error": str(e)}, status_of(e))
