@@ -278,3 +278,15 @@ def test_two_installs_sharing_a_cache_keep_each_others_entries(cache: Path, demo
     demo.src.write_bytes(b"version 2")
     demo.load()
     assert len(list(cache.glob("demo-*"))) == 1
+
+
+def test_malloc_arena_cap_is_harmless() -> None:
+    """The CLI's allocator cap answers True on glibc Linux and False elsewhere, never raising."""
+    import sys
+
+    from propscan.runtime.malloc import limit_arenas
+
+    got = limit_arenas(2)
+    assert isinstance(got, bool)
+    if not sys.platform.startswith("linux"):
+        assert got is False

@@ -70,6 +70,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from ..runtime.malloc import limit_arenas
+
+    limit_arenas()  # before any worker thread starts (runtime/malloc.py says why)
     command = argv[0].replace("-", "_") if argv else None
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
 from .decoding import decode_candidates, paragraph_scores, stitch, windows
 from .calibration import LISTED
-from .tagger import BATCH_WINDOWS, evidence_for, key_words, thread_count
+from .tagger import evidence_for, key_words, thread_count
 
 WINDOW = 254
 STRIDE = 192
@@ -40,8 +40,20 @@ CLS, PAD, SEP = 0, 1, 2  # XLM-R's <s>, <pad>, </s> (kept at these ids by the pr
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """GELU, tanh form (the head is trained with ``approximate="tanh"``)."""
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+    """GELU, tanh form (the head is trained with ``approximate="tanh"``); in place, ``x`` is overwritten.
+
+    Why in place: on a long article these are arrays of millions of floats, and the plain expression
+    allocates six of them (a third of the head's time).
+    """
+    t = x * x
+    t *= 0.044715 * 0.7978845608028654
+    t += 0.7978845608028654
+    t *= x
+    np.tanh(t, out=t)
+    t += 1.0
+    x *= 0.5
+    x *= t
+    return x
 
 
 def conv_same(h: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -77,7 +89,7 @@ class Encoder:
     """The pruned, frozen e5-small: token offsets and stitched per-token features of a text."""
 
     def __init__(self, model_dir: Path, threads: int, cache_dir: Path | None = None,
-                 batch_windows: int = BATCH_WINDOWS) -> None:
+                 batch_windows: int = 1) -> None:
         from tokenizers import Tokenizer
 
         tok = Tokenizer.from_file(str(model_dir / models.MULTI_TOKENIZER))
@@ -90,7 +102,13 @@ class Encoder:
         self._lock = threading.Lock()
 
     def _run(self, rows: list[np.ndarray]) -> list[np.ndarray]:
-        """Features (len, D) per row of token ids; one call per batch of one article's windows (int8 scales)."""
+        """Features (len, D) per row of token ids.
+
+        Why one window per call by default: the int8 graph's activation scales are computed over the
+        whole batch, so a window's features then depend on that window alone (and the head was trained
+        on features computed this way, ``train.multitagger extract``); it is also the fastest and
+        smallest setting of the fused graph (MULTI_TAGGER_CARD.md).
+        """
         width = max(len(r) for r in rows) + 2
         ids = np.full((len(rows), width), PAD, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
