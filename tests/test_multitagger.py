@@ -150,3 +150,33 @@ def test_lead_vector_reuses_paragraph_embeddings(monkeypatch) -> None:
     got = lead.lead_vectors([a])[0]
     want = np.mean(list(vecs.values()), axis=0)
     assert np.allclose(got, want / np.linalg.norm(want))
+
+
+def test_sentencepiece_segments_as_the_tokenizers_unigram(tmp_path) -> None:
+    """The runtime's SentencePiece model (``detect.unigram``) gives the ids and offsets of the ``tokenizers``
+    Unigram it is written from, trailing whitespace and runs of blank lines included."""
+    from tokenizers import Tokenizer
+
+    from propscan.detect.unigram import Unigram
+    from propscan.train.multitagger import sentencepiece_model
+
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581chat", -2.0), ("\u2581chien", -2.0),
+              ("\u2581", -3.0), ("c", -5.0), ("h", -5.0), ("a", -5.0), ("t", -5.0), ("i", -5.0), ("e", -5.0),
+              ("n", -5.0), ("s", -5.0), ("\u2581chats", -2.5), (".", -4.0)]
+    tok_json = {"version": "1.0", "truncation": None, "padding": None,
+                "added_tokens": [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False,
+                                  "normalized": False, "special": True} for i, (p, _) in enumerate(pieces[:4])],
+                "normalizer": {"type": "Sequence", "normalizers": [
+                    {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+                "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+                                  "split": True},
+                "post_processor": None, "decoder": None,
+                "model": {"type": "Unigram", "unk_id": 3, "vocab": [list(p) for p in pieces], "byte_fallback": False}}
+    ref = Tokenizer.from_str(json.dumps(tok_json))
+    (tmp_path / "m.model").write_bytes(sentencepiece_model(tok_json))
+    uni = Unigram(tmp_path / "m.model")
+    for text in ("chat chien", "chats.", "chat  chien chats ", "chien"):
+        want = ref.encode(text, add_special_tokens=False)
+        ids, offsets = uni.encode(text)
+        assert ids.tolist() == want.ids, text
+        assert [tuple(o) for o in offsets.tolist()] == [tuple(o) for o in want.offsets], text

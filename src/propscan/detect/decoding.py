@@ -59,27 +59,46 @@ def even_windows(n_tokens: int, window: int, max_stride: int) -> list[tuple[int,
     return [(a, a + window) for a in (round(i * room / (k - 1)) for i in range(k))]
 
 
-def stitch(n_tokens: int, spans: Sequence[tuple[int, int]], probs: Sequence[np.ndarray]) -> np.ndarray:
-    """Combine per-window token probabilities into one (n_tokens, n_labels) array.
+class Stitcher:
+    """Per-window token vectors combined into one (n_tokens, width) array, one window at a time.
 
     Each window's vote is weighted by the token's distance from the window's
     nearer edge (+1), so a token is judged mostly by the window that saw the
     most context around it. Article edges do not count as window edges.
+    Why one window at a time: the multilingual encoder's windows carry 1,152
+    floats a token; holding every window until the end, then dividing into a
+    new array, cost a long article ~90 MB of peak memory (docs/speed.md).
     """
-    if not probs:
-        return np.zeros((n_tokens, 0), dtype=np.float32)
-    n_labels = probs[0].shape[-1]
-    acc = np.zeros((n_tokens, n_labels), dtype=np.float64)
-    wsum = np.zeros(n_tokens, dtype=np.float64)
-    for (a, b), p in zip(spans, probs):
+
+    def __init__(self, n_tokens: int, width: int, dtype: type = np.float64) -> None:
+        self.n_tokens = n_tokens
+        # float32 halves the accumulator; the English tagger keeps float64 (its calibrated outputs as fitted)
+        self.acc = np.zeros((n_tokens, width), dtype=dtype)
+        self.wsum = np.zeros(n_tokens, dtype=np.float64)
+
+    def add(self, a: int, b: int, p: np.ndarray) -> None:
         pos = np.arange(a, b)
         left = pos - a if a > 0 else np.full(b - a, b - a)
-        right = (b - 1) - pos if b < n_tokens else np.full(b - a, b - a)
+        right = (b - 1) - pos if b < self.n_tokens else np.full(b - a, b - a)
         w = np.minimum(left, right).astype(np.float64) + 1.0
-        acc[a:b] += p[: b - a] * w[:, None]
-        wsum[a:b] += w
-    wsum[wsum == 0] = 1.0
-    return (acc / wsum[:, None]).astype(np.float32)
+        self.acc[a:b] += p[: b - a] * w.astype(self.acc.dtype)[:, None]
+        self.wsum[a:b] += w
+
+    def result(self) -> np.ndarray:
+        """The weighted means, float32 (the accumulator is divided in place, and is the result when float32)."""
+        self.wsum[self.wsum == 0] = 1.0
+        self.acc /= self.wsum.astype(self.acc.dtype)[:, None]
+        return self.acc.astype(np.float32, copy=False)
+
+
+def stitch(n_tokens: int, spans: Sequence[tuple[int, int]], probs: Sequence[np.ndarray]) -> np.ndarray:
+    """Combine per-window token probabilities into one (n_tokens, n_labels) array (``Stitcher``'s weights)."""
+    if not probs:
+        return np.zeros((n_tokens, 0), dtype=np.float32)
+    st = Stitcher(n_tokens, probs[0].shape[-1])
+    for (a, b), p in zip(spans, probs):
+        st.add(a, b, p)
+    return st.result()
 
 
 # -- decoding ------------------------------------------------------------------

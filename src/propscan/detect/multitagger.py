@@ -30,7 +30,7 @@ from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS, SPANS, Base
 from ..document import Analysis, Span
 from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
-from .decoding import decode_candidates, paragraph_scores, stitch, windows
+from .decoding import Stitcher, decode_candidates, paragraph_scores, windows
 from .calibration import LISTED
 from .tagger import evidence_for, key_words, thread_count
 
@@ -76,7 +76,7 @@ def head_probs(w: dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
     m, hidden, d = w["w1"].shape
     w1 = w["w1"] / w["sd"][:, None, :]
     b1 = w["b1"] - np.einsum("mhd,md->mh", w1, w["mu"])
-    first = _gelu(feats.astype(np.float32) @ w1.reshape(m * hidden, d).T + b1.reshape(-1))
+    first = _gelu(feats.astype(np.float32, copy=False) @ w1.reshape(m * hidden, d).T + b1.reshape(-1))
     out = np.zeros((len(feats), w["w2"].shape[1]), np.float32)
     for i in range(m):
         h = first[:, i * hidden:(i + 1) * hidden]
@@ -90,12 +90,9 @@ class Encoder:
 
     def __init__(self, model_dir: Path, threads: int, cache_dir: Path | None = None,
                  batch_windows: int = 1) -> None:
-        from tokenizers import Tokenizer
+        from .unigram import Unigram
 
-        tok = Tokenizer.from_file(str(model_dir / models.MULTI_TOKENIZER))
-        tok.no_padding()
-        tok.no_truncation()
-        self.tokenizer = tok
+        self.tokenizer = Unigram(model_dir / models.MULTI_TOKENIZER)
         self.batch_windows = batch_windows
         # mem_pattern off: the same results, ~40 MB less peak memory for this encoder
         self._session = onnx.shared_session(model_dir / models.MULTI_ENCODER, threads, cache_dir, mem_pattern=False)
@@ -121,17 +118,18 @@ class Encoder:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """``(offsets, features)``: token character offsets (T, 2) and features (T, D), float32."""
-        enc = self.tokenizer.encode(text, add_special_tokens=False)
-        ids = np.asarray(enc.ids, dtype=np.int64)
-        offs = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        ids, offs = self.tokenizer.encode(text)
         spans = windows(len(ids), WINDOW, STRIDE)
         if not spans:
             return offs, np.zeros((0, 0), np.float32)
-        rows = [ids[a:b] for a, b in spans]
-        got: list[np.ndarray] = []
-        for k in range(0, len(rows), self.batch_windows):
-            got.extend(self._run(rows[k:k + self.batch_windows]))
-        return offs, stitch(len(ids), spans, got)
+        stitched: Stitcher | None = None
+        for k in range(0, len(spans), self.batch_windows):
+            part = spans[k:k + self.batch_windows]
+            for (a, b), feats in zip(part, self._run([ids[a:b] for a, b in part])):
+                if stitched is None:
+                    stitched = Stitcher(len(ids), feats.shape[-1], np.float32)
+                stitched.add(a, b, feats)  # window by window: no list of every window's features
+        return offs, stitched.result() if stitched is not None else np.zeros((0, 0), np.float32)
 
 
 class LanguageCalibration:

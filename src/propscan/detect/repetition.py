@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..components import LANGUAGE, SPANS, Base

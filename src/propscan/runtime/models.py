@@ -37,7 +37,7 @@ ENCODER_TOKENIZER = "encoder.tokenizer.json"
 TAGGER_FILES = (TAGGER_ONNX, TAGGER_CONFIG, TAGGER_TOKENIZER)
 # the span tagger of French, German, Italian, Polish and Russian (``detect.multitagger``)
 MULTI_ENCODER = "multi-encoder.onnx"
-MULTI_TOKENIZER = "multi-tokenizer.json"
+MULTI_TOKENIZER = "multi-tokenizer.model"  # SentencePiece (detect.unigram)
 MULTI_HEAD = "multi-head.npz"
 MULTI_CONFIG = "multi-tagger.json"
 MULTI_FILES = (MULTI_ENCODER, MULTI_TOKENIZER, MULTI_HEAD, MULTI_CONFIG)

@@ -224,12 +224,14 @@ def use_probs(docs: Sequence[tuple[str, Any]], labels: Sequence[str], cache: Pat
     f = cache / "use_probs.npz"
     got = dict(np.load(f)) if f.is_file() else {}
     model = None
+    fresh = 0
     for lang, analysis in docs:
         key = f"{lang}:{analysis.article.id}"
         if lang == "en" or not is_validation(analysis.article.id) or key in got:
             continue
         if model is None:
             model = MultilingualTechniques()
+        fresh += 1
         index = {t: j for j, t in enumerate(model.techniques)}
         rows = {id(p): pr for p, _, pr in model.probabilities(analysis)}
         m = np.zeros((len(analysis.paragraphs), len(labels)), np.float32)
@@ -237,6 +239,9 @@ def use_probs(docs: Sequence[tuple[str, Any]], labels: Sequence[str], cache: Pat
             if id(p) in rows:
                 m[i] = [rows[id(p)][index[t]] if t in index else 0.0 for t in labels]
         got[key] = m
+        if fresh % 25 == 0:  # a checkpoint now and then (resumable), not the whole cache rewritten per article
+            np.savez(f, **got)
+    if fresh:
         np.savez(f, **got)
     return got
 
