@@ -184,3 +184,14 @@ def test_cli_fetch(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_cli_needs_a_path_or_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze"]) == 2
     assert "--fetch URL" in capsys.readouterr().err
+
+
+def test_iter_fetched_cuts_before_cleaning(server: str) -> None:
+    """A fetched page is bounded like a file (``readers.prepared``): cut to ``max_chars`` first, then cleaned."""
+    from propscan.readers.bound import TRUNCATED
+
+    whole = list(iter_fetched([f"{server}/plain"], clean=False))[0]
+    cut = list(iter_fetched([f"{server}/plain"], clean=False, max_chars=120))[0]
+    assert not isinstance(whole, InputError) and not isinstance(cut, InputError)
+    assert len(whole.text) > 120 and len(cut.text) <= 120 and whole.text.startswith(cut.text.rstrip())
+    assert cut.meta.get(TRUNCATED)

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         if args.fetch:
             from ..readers.fetch import iter_fetched
 
-            inputs = chain(inputs, iter_fetched(args.fetch, max_bytes=args.max_bytes, clean=not args.raw))
+            inputs = chain(inputs, iter_fetched(args.fetch, max_bytes=args.max_bytes, clean=not args.raw,
+                                                        max_chars=args.settings.max_chars))
         for got in inputs:
             if isinstance(got, InputError):
                 errors.append(got)

@@ -127,12 +127,18 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFA
 
 def iter_fetched(urls: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, clean: bool = True,
                  timeout: float = DEFAULT_TIMEOUT, total_timeout: float | None = None,
-                 event_hooks: dict[str, list[Any]] | None = None) -> Iterator[Article | InputError]:
-    """Each URL's Article (cleaned unless ``clean`` is False), or its error; one client for all.
+                 event_hooks: dict[str, list[Any]] | None = None,
+                 max_chars: int | None = None) -> Iterator[Article | InputError]:
+    """Each URL's Article (cut to ``max_chars``, then cleaned unless ``clean`` is False), or its error.
 
-    ``event_hooks`` see every request, redirects included (the web app refuses private addresses there).
+    One client for all. Cut before cleanup, as every other input (``readers.prepared``), so a page gives
+    the article a file of the same text gives. ``event_hooks`` see every request, redirects included
+    (the web app refuses private addresses there).
     """
-    from .inputs import cleaned
+    from ..runtime.settings import DEFAULT_MAX_CHARS
+    from .inputs import prepared
+
+    limit = DEFAULT_MAX_CHARS if max_chars is None else max_chars
 
     urls = list(urls)
     if not urls:
@@ -147,4 +153,4 @@ def iter_fetched(urls: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, clean:
             except PropscanError as e:
                 yield InputError(url, str(e), kind=e.kind)
                 continue
-            yield cleaned(art, clean)
+            yield prepared(art, clean, limit)

@@ -51,7 +51,8 @@ def link_preparer(request: Request, link: str, title: str | None, meta: dict[str
     allow_private = bool(getattr(settings, "fetch_private", False))
 
     def prepare() -> Any:
-        article = fetch(link, allow_private=allow_private, max_bytes=settings.max_upload_bytes)
+        article = fetch(link, allow_private=allow_private, max_bytes=settings.max_upload_bytes,
+                        max_chars=settings.core.max_chars)
         if title:
             article.title = title
         article.meta.update({k: v for k, v in meta.items() if v and k != "link"})

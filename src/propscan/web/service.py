@@ -162,8 +162,9 @@ def check_address(host: str, allow_private: bool = False) -> None:
 
 
 def fetch_link(url: str, *, allow_private: bool = False, max_bytes: int = 5_000_000,
-               timeout: float = FETCH_TIMEOUT, total_timeout: float = FETCH_TOTAL_TIMEOUT) -> Article:
-    """The article at a pasted link, fetched by the server with the CLI's fetcher and cleaned.
+               timeout: float = FETCH_TIMEOUT, total_timeout: float = FETCH_TOTAL_TIMEOUT,
+               max_chars: int | None = None) -> Article:
+    """The article at a pasted link, fetched by the server with the CLI's fetcher, cut to ``max_chars`` and cleaned.
 
     http(s) only; ``max_bytes`` and the time limits bound the download; every request (each redirect
     too) must go to a public address unless ``allow_private`` (a server option, for tests). Raises
@@ -179,7 +180,7 @@ def fetch_link(url: str, *, allow_private: bool = False, max_bytes: int = 5_000_
 
     check_address(host, allow_private)  # before connecting; the hook checks every redirect too
     got = next(iter_fetched([url], max_bytes=max_bytes, timeout=timeout, total_timeout=total_timeout,
-                            event_hooks={"request": [guard]}))
+                            event_hooks={"request": [guard]}, max_chars=max_chars))
     if isinstance(got, InputError):
         raise got
     return got
