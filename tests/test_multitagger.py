@@ -180,3 +180,15 @@ def test_sentencepiece_segments_as_the_tokenizers_unigram(tmp_path) -> None:
         ids, offsets = uni.encode(text)
         assert ids.tolist() == want.ids, text
         assert [tuple(o) for o in offsets.tolist()] == [tuple(o) for o in want.offsets], text
+
+
+@needs_model
+def test_no_span_without_a_word() -> None:
+    """Runs of characters the vocabulary does not know (emoji) are not marked as a technique."""
+    from propscan.detect.multitagger import MultiTagger
+
+    text = "Titre\n\n" + "\U0001F600 " * 300
+    a = _analysis(text, "fr")
+    MultiTagger.create()(a)
+    assert all(any(ch.isalpha() for ch in text[s.start:s.end]) for s in a.spans)
+    assert not a.spans
