@@ -88,33 +88,26 @@ def head_probs(w: dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
 class Encoder:
     """The pruned, frozen e5-small: token offsets and stitched per-token features of a text."""
 
-    def __init__(self, model_dir: Path, threads: int, cache_dir: Path | None = None,
-                 batch_windows: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int, cache_dir: Path | None = None) -> None:
         from .unigram import Unigram
 
         self.tokenizer = Unigram(model_dir / models.MULTI_TOKENIZER)
-        self.batch_windows = batch_windows
         # mem_pattern off: the same results, ~40 MB less peak memory for this encoder
         self._session = onnx.shared_session(model_dir / models.MULTI_ENCODER, threads, cache_dir, mem_pattern=False)
         self._lock = threading.Lock()
 
-    def _run(self, rows: list[np.ndarray]) -> list[np.ndarray]:
-        """Features (len, D) per row of token ids.
+    def _run(self, window: np.ndarray) -> np.ndarray:
+        """Features (len, D) of one window of token ids.
 
-        Why one window per call by default: the int8 graph's activation scales are computed over the
-        whole batch, so a window's features then depend on that window alone (and the head was trained
-        on features computed this way, ``train.multitagger extract``); it is also the fastest and
-        smallest setting of the fused graph (MULTI_TAGGER_CARD.md).
+        Why one window per run: the int8 graph's activation scales are computed over a run's whole
+        input, so a window's features depend on that window alone (the head was trained on features
+        computed this way, ``train.multitagger extract``); it is also the fastest and smallest setting
+        of the fused graph (MULTI_TAGGER_CARD.md).
         """
-        width = max(len(r) for r in rows) + 2
-        ids = np.full((len(rows), width), PAD, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for r, row in enumerate(rows):
-            ids[r, 0], ids[r, 1:len(row) + 1], ids[r, len(row) + 1] = CLS, row, SEP
-            mask[r, :len(row) + 2] = 1
+        ids = np.concatenate([[CLS], window, [SEP]]).astype(np.int64)[None, :]
         with self._lock:
-            out = self._session.get().run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        return [out[r, 1:len(row) + 1] for r, row in enumerate(rows)]
+            out = self._session.get().run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+        return out[0, 1:-1]
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """``(offsets, features)``: token character offsets (T, 2) and features (T, D), float32."""
@@ -122,14 +115,12 @@ class Encoder:
         spans = windows(len(ids), WINDOW, STRIDE)
         if not spans:
             return offs, np.zeros((0, 0), np.float32)
-        stitched: Stitcher | None = None
-        for k in range(0, len(spans), self.batch_windows):
-            part = spans[k:k + self.batch_windows]
-            for (a, b), feats in zip(part, self._run([ids[a:b] for a, b in part])):
-                if stitched is None:
-                    stitched = Stitcher(len(ids), feats.shape[-1], np.float32)
-                stitched.add(a, b, feats)  # window by window: no list of every window's features
-        return offs, stitched.result() if stitched is not None else np.zeros((0, 0), np.float32)
+        first = self._run(ids[spans[0][0]:spans[0][1]])
+        stitched = Stitcher(len(ids), first.shape[-1], np.float32)
+        stitched.add(*spans[0], first)
+        for a, b in spans[1:]:
+            stitched.add(a, b, self._run(ids[a:b]))  # window by window: no list of every window's features
+        return offs, stitched.result()
 
 
 class LanguageCalibration:
