@@ -1,7 +1,8 @@
 """Genre of an article: opinion, reporting or satire (SemEval-2023 subtask 1).
 
-A multinomial logistic regression over the multilingual embedding of the
-article's lead and whole-article style measures (``classify.style``: quotation,
+A multinomial logistic regression over two multilingual embeddings of the
+article's lead (the sentence encoder's, and the span tagger's e5 features)
+and whole-article style measures (``classify.style``: quotation,
 attribution, first/second person, numbers, questions, ...), trained on all six
 SemEval-2023 languages with balanced class weights. The training articles are
 ~80% opinion while news feeds are mostly reporting, so the raw scores are
@@ -21,8 +22,9 @@ from ..components import GENRE, LANGUAGE
 from ..document import Analysis
 from ..runtime import models
 from ..runtime.settings import DEFAULT, Settings
+from ..detect.multitagger import encoder_loading
 from .features import load_npz, softmax
-from .lead import EncoderModel, judged, lead_vectors
+from .lead import EncoderModel, e5_lead_vectors, judged, lead_vectors
 from .style import style_matrix
 
 MODEL = models.path(models.GENRE)
@@ -30,8 +32,9 @@ GENRES = ("opinion", "reporting", "satire")
 
 
 def genre_features(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
-    """[lead embedding | style measures], unscaled: what the genre model reads (training uses this too)."""
-    return np.hstack([lead_vectors(analyses, settings), style_matrix(list(analyses))]).astype(np.float32)
+    """[sentence-encoder lead | style measures | e5 lead], unscaled: what the genre model reads (training too)."""
+    return np.hstack([lead_vectors(analyses, settings), style_matrix(list(analyses)),
+                      e5_lead_vectors(analyses, settings)]).astype(np.float32)
 
 
 class GenreClassifier(EncoderModel):
@@ -53,6 +56,22 @@ class GenreClassifier(EncoderModel):
         self.bias = z["calib_bias"].astype(np.float32)
         self.prior = {c: float(p) for c, p in zip(self.classes, z["prior"])}
         self.version = str(z["version"])
+
+    @classmethod
+    def preload(cls, settings: Settings = DEFAULT) -> None:
+        super().preload(settings)
+        if models.path(cls.MODEL_FILE, settings).is_file() and models.has_multi_encoder(settings):
+            encoder_loading(settings)  # the e5 lead's encoder, on its own thread
+
+    @classmethod
+    def create(cls, settings: Settings = DEFAULT) -> "GenreClassifier | None":
+        """None when genre.npz or the e5 encoder it reads is absent from the models folder."""
+        if not models.has_multi_encoder(settings):
+            return None
+        got = super().create(settings)
+        if got is not None:
+            encoder_loading(settings)
+        return got
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated decision values (uniform prior), as fitted."""

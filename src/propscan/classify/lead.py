@@ -19,13 +19,15 @@ from ..runtime import models
 from ..runtime.settings import DEFAULT, Settings
 
 LEAD_PARAGRAPHS = 3
+E5_LEAD_PARAGRAPHS = 4  # the title and three paragraphs: chosen on the protocol among 1-6 (ARTICLE_MODEL_CARD.md)
 _SCRATCH = "lead_vector"  # key of the vector in ``Analysis.scratch``
+_E5_SCRATCH = "e5_lead_vector"  # key of the multilingual-e5 lead vector in ``Analysis.scratch``
 PARAGRAPH_VECTORS = "paragraph_vectors"  # key of {paragraph text: its embedding} in ``Analysis.scratch``
 
 
-def lead_texts(analysis: Analysis) -> list[str]:
+def lead_texts(analysis: Analysis, paragraphs: int = LEAD_PARAGRAPHS) -> list[str]:
     art = analysis.article
-    texts = [art.text[p.start:p.end] for p in art.paragraphs[:LEAD_PARAGRAPHS]]
+    texts = [art.text[p.start:p.end] for p in art.paragraphs[:paragraphs]]
     return texts or [art.title or " "]
 
 
@@ -103,8 +105,31 @@ def lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> 
     return np.stack([a.scratch[_SCRATCH] for a in analyses])
 
 
-def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray) -> None:
+def e5_lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
+    """(articles, 1152) unit vectors: the span tagger's e5 features averaged over the lead, cached per Analysis.
+
+    The lead here is the first ``E5_LEAD_PARAGRAPHS`` paragraphs (the title is the first), one line each.
+
+    Why a second lead vector: on the validation protocol it carries genre better than the sentence
+    encoder alone (ARTICLE_MODEL_CARD.md); one encoder run over at most 254 tokens per article.
+    """
+    from ..detect.multitagger import shared_encoder
+
+    todo = [a for a in analyses if a.scratch.get(_E5_SCRATCH) is None]
+    if todo:
+        encoder = shared_encoder(settings)
+        for a in todo:
+            v = encoder.mean_features("\n".join(lead_texts(a, E5_LEAD_PARAGRAPHS)))
+            a.scratch[_E5_SCRATCH] = v / (np.linalg.norm(v) or 1.0)
+    if not analyses:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([a.scratch[_E5_SCRATCH] for a in analyses])
+
+
+def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray, e5: np.ndarray | None = None) -> None:
     """Attach precomputed lead vectors (training reads them from a cache) so ``lead_vectors`` reuses them."""
-    for a, v in zip(analyses, vectors):
+    for i, (a, v) in enumerate(zip(analyses, vectors)):
         a.scratch[_SCRATCH] = v
+        if e5 is not None:
+            a.scratch[_E5_SCRATCH] = e5[i]
 

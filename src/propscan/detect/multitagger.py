@@ -29,6 +29,7 @@ import numpy as np
 from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS, SPANS, Base
 from ..document import Analysis, Span
 from ..runtime import models, onnx
+from ..runtime.loading import Loading
 from ..runtime.settings import DEFAULT, Settings
 from .decoding import Stitcher, decode_candidates, paragraph_scores, windows
 from .calibration import LISTED
@@ -122,6 +123,34 @@ class Encoder:
             stitched.add(a, b, self._run(ids[a:b]))  # window by window: no list of every window's features
         return offs, stitched.result()
 
+    def mean_features(self, text: str) -> np.ndarray:
+        """(D,) mean of the features of the first window of ``text``: a short text's vector (the genre lead)."""
+        ids, _ = self.tokenizer.encode(text)
+        if len(ids) == 0:
+            return np.zeros(self.dim, np.float32)
+        return self._run(ids[:WINDOW]).mean(0)
+
+    @property
+    def dim(self) -> int:
+        return int(self._session.get().get_outputs()[0].shape[-1])
+
+
+def encoder_loading(settings: Settings = DEFAULT, model_dir: Path | None = None) -> Loading[Encoder]:
+    """The one ``Encoder`` per models folder and settings, built on a background thread on the first call.
+
+    The span tagger and the genre lead share it; a component's ``preload`` only starts it.
+    """
+    from ..runtime.registry import MODELS
+
+    folder = Path(model_dir) if model_dir is not None else models.folder(settings)
+    threads = thread_count(settings)
+    return MODELS.load("multi-encoder", (str(folder), threads, settings.cache_dir),
+                       lambda: Encoder(folder, threads, settings.cache_dir))
+
+
+def shared_encoder(settings: Settings = DEFAULT, model_dir: Path | None = None) -> Encoder:
+    return encoder_loading(settings, model_dir).get()
+
 
 class LanguageCalibration:
     """One language's span and paragraph Platt calibrators (``detect.calibration``), threshold, paragraph mode."""
@@ -178,7 +207,7 @@ class MultiTagger(Base):
     def create(cls, settings: Settings = DEFAULT) -> "MultiTagger | None":
         """The settings' component, or None when its files are absent (nothing is loaded until an article needs it).
 
-        No ``preload``: English start-up must not pay for this encoder.
+        No ``preload`` of its own: the genre component starts the shared encoder loading on its thread.
         """
         if not models.has_multi_tagger(settings):
             return None
@@ -187,7 +216,7 @@ class MultiTagger(Base):
     def _load(self) -> tuple[Encoder, dict[str, np.ndarray]]:
         with self._load_lock:
             if self._encoder is None or self._head is None:
-                self._encoder = Encoder(self.model_dir, thread_count(self.settings), self.settings.cache_dir)
+                self._encoder = shared_encoder(self.settings, self.model_dir)
                 with np.load(self.model_dir / models.MULTI_HEAD) as z:
                     self._head = {k: z[k].astype(np.float32) for k in z.files}
             return self._encoder, self._head

@@ -94,6 +94,11 @@ def calibration_config(settings: Settings = DEFAULT, models_dir: Path | None = N
     return _parsed(file) if file.is_file() else None
 
 
+def has_multi_encoder(settings: Settings = DEFAULT) -> bool:
+    """Whether the multilingual encoder and its tokenizer are there (the genre lead reads them too)."""
+    return all(path(f, settings).is_file() for f in (MULTI_ENCODER, MULTI_TOKENIZER))
+
+
 def has_multi_tagger(settings: Settings = DEFAULT) -> bool:
     """Whether the multilingual span tagger's four files are all there."""
     return all(path(f, settings).is_file() for f in MULTI_FILES)

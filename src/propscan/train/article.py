@@ -183,6 +183,24 @@ def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     return vecs
 
 
+def e5_lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
+    """The e5 lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
+    import numpy as np
+
+    from ..classify.lead import e5_lead_vectors
+
+    path = cache / f"e5_lead_{lang}.npz"
+    ids = [a.article.id for a in analyses]
+    if path.is_file():
+        z = np.load(path)
+        if list(z["ids"]) == ids:
+            return z["vecs"]
+    vecs = e5_lead_vectors(analyses)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, ids=np.array(ids), vecs=vecs)
+    return vecs
+
+
 class Rows:
     """The labelled articles of one subtask, pooled over languages, with their protocol folds."""
 
@@ -193,7 +211,7 @@ class Rows:
 
         self.analyses, self.lang, self.fold = [], [], []
         for lg, arts in corpora.items():
-            remember_lead_vectors(arts, lead_matrix(lg, arts))
+            remember_lead_vectors(arts, lead_matrix(lg, arts), e5_lead_matrix(lg, arts))
             for a in arts:
                 if a.gold is not None and subtask in (a.gold.labelled_subtasks or []):
                     self.analyses.append(a)
