@@ -89,3 +89,16 @@ def test_probabilities_are_for_the_feed_mix(clf: GenreClassifier) -> None:
     """The deployment prior is stored with the model and is the mostly-reporting feed of the model card."""
     assert max(clf.prior, key=clf.prior.get) == "reporting"
     assert abs(sum(clf.prior.values()) - 1) < 1e-4
+
+
+def test_genre_reads_the_e5_lead_from_the_encoder_the_span_tagger_uses(clf: GenreClassifier) -> None:
+    """The e5 lead vector (ARTICLE_MODEL_CARD.md) comes from the one shared encoder: loaded once, not twice."""
+    from propscan.classify.genre import genre_features
+    from propscan.detect.multitagger import MultiTagger, shared_encoder
+
+    a = clf(analysis("en_reporting.txt", "en"))
+    e5 = a.scratch["e5_lead_vector"]
+    assert e5.shape == (1152,) and abs(float((e5 * e5).sum()) - 1) < 1e-4
+    assert genre_features([a]).shape == (1, clf.mean.shape[0])
+    tagger = MultiTagger.create()
+    assert tagger is not None and tagger._load()[0] is shared_encoder()

@@ -37,6 +37,7 @@ def _options(ort: Any, threads: int, level: Any, mem_pattern: bool = True) -> An
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = level
     so.log_severity_level = 3
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return so
 
 
