@@ -165,40 +165,33 @@ def reliability(p, hit, w=None, bins: int = 10) -> tuple[float, list[dict]]:
     return round(float(ece), 4), rows
 
 
-def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
-    """Lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
+def _cached_vectors(path: Path, analyses: list, compute):
+    """``compute(analyses)``, cached in ``path`` (npz) together with the article ids it holds."""
     import numpy as np
 
-    from ..classify.lead import lead_vectors
-
-    path = cache / f"use_lead_{lang}.npz"
     ids = [a.article.id for a in analyses]
     if path.is_file():
         z = np.load(path)
         if list(z["ids"]) == ids:
             return z["vecs"]
-    vecs = lead_vectors(analyses)
-    cache.mkdir(parents=True, exist_ok=True)
+    vecs = compute(analyses)
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, ids=np.array(ids), vecs=vecs)
     return vecs
+
+
+def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
+    """Lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
+    from ..classify.lead import lead_vectors
+
+    return _cached_vectors(cache / f"use_lead_{lang}.npz", analyses, lead_vectors)
 
 
 def e5_lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     """The e5 lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
-    import numpy as np
-
     from ..classify.lead import e5_lead_vectors
 
-    path = cache / f"e5_lead_{lang}.npz"
-    ids = [a.article.id for a in analyses]
-    if path.is_file():
-        z = np.load(path)
-        if list(z["ids"]) == ids:
-            return z["vecs"]
-    vecs = e5_lead_vectors(analyses)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, ids=np.array(ids), vecs=vecs)
-    return vecs
+    return _cached_vectors(cache / f"e5_lead_{lang}.npz", analyses, e5_lead_vectors)
 
 
 class Rows:
