@@ -13,7 +13,9 @@ macro-F1 with the gold genres reweighted to a news-feed mix (2/3 reporting, 1/4 
 * ``--refit``: the whole protocol re-run (cross-validation folds too, as ``python -m
   propscan.train.article train`` does, without writing models): every figure of the model card;
 * ``--multilingual``: fr/de/it/pl/ru subtask-3 micro-F1 of st3-multilingual.npz on the OLD fixed crc32
-  split (propscan.splits; kept for comparison with earlier cards) next to a TF-IDF baseline.
+  split (propscan.splits; kept for comparison with earlier cards) next to a TF-IDF baseline;
+* ``--refit --write-docs``: also writes the protocol tables into docs/quality.md (section
+  "Article level on the validation protocol").
 Not a test: prints tables for the model cards.
 """
 
@@ -127,6 +129,43 @@ def multilingual_old_split(data: str, skip_baseline: bool) -> dict:
     return results
 
 
+SUBSETS = {"outer_en": "outer set (English, other release)", "cv_all": "CV folds, six languages",
+           "cv_en": "CV folds, English", "cv_other_languages": "CV folds, fr/de/it/pl/ru",
+           "protocol_all": "all protocol articles"}
+
+
+def _ci(x: dict) -> str:
+    return f"{x['value']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
+
+
+def write_docs(report: dict) -> None:
+    """The genre, score and frames figures of the protocol as a section of docs/quality.md."""
+    from _common import machine, replace_section, stamp
+
+    g, f = report["genre"], report["frames"]
+    lines = ["## Article level on the validation protocol (genre, persuasion score, frames)", "",
+             f"Measured {stamp()} by `python bench/article_quality.py --data ../shared/data "
+             f"--refit --write-docs` on {machine()}. The protocol of issue 13 (`propscan.train.article`): the "
+             f"{report['outer_articles']} English outer articles are never fitted on; the other articles of all six "
+             "languages are cross-validated by article, calibrators and thresholds fitted out of fold; bootstrap 95% "
+             "intervals by article. Genre macro-F1 \"feed mix\" reweights the gold genres to a news feed (2/3 "
+             "reporting, 1/4 opinion, 1/10 satire); the persuasion score is 100 x P(opinion or satire). Details and "
+             "what was tried: `src/propscan/models/ARTICLE_MODEL_CARD.md`.", "",
+             "| articles | n | gold o/r/s | genre macro-F1, feed mix | score AUC, opinion+satire vs reporting | "
+             "ECE P(not reporting), feed mix | predicted o/r/s | frames micro-F1 | ECE of frame probabilities |",
+             "|---|---:|---|---|---|---|---|---|---|"]
+    for key, name in SUBSETS.items():
+        r, fr = g[key], f[key]
+        gold, pred = r["gold_counts"], r["predicted_counts"]
+        lines.append(f"| {name} | {sum(gold.values())} | {gold['opinion']}/{gold['reporting']}/{gold['satire']} | "
+                     f"{_ci(r['macro_f1_feed_mix'])} | {_ci(r['score_auc_opinion_satire_vs_reporting'])} | "
+                     f"{r['ece_not_reporting_feed_mix']:.3f} | {pred['opinion']}/{pred['reporting']}/{pred['satire']} | "
+                     f"{_ci(fr['micro_f1'])} | {fr['ece_frame_probabilities']:.3f} |")
+    lines += ["", "Targets (issue 13): genre macro-F1 >= 0.60 on the feed mix, score AUC >= 0.85."]
+    replace_section(Path(__file__).resolve().parents[1] / "docs" / "quality.md", "article-protocol",
+                    "\n".join(lines), "Quality")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder holding semeval2023-task3/ and semeval2020-task11/")
@@ -134,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refit", action="store_true", help="re-run the whole protocol (minutes: refits every model)")
     ap.add_argument("--multilingual", action="store_true", help="fr/de/it/pl/ru subtask 3 on the old split")
     ap.add_argument("--skip-baseline", action="store_true", help="with --multilingual: no TF-IDF baseline")
+    ap.add_argument("--write-docs", action="store_true", help="with --refit: the protocol tables into docs/quality.md")
     args = ap.parse_args(argv)
+    if args.write_docs and not args.refit:
+        ap.error("--write-docs needs --refit (the cross-validation rows come from the refit)")
 
     results: dict = {"outer_set_shipped_models": outer_figures(args.data)}
     print("outer set, shipped models:", json.dumps(results["outer_set_shipped_models"]), flush=True)
@@ -146,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         from propscan.train.article import protocol
 
         _, results["protocol"] = protocol(args.data)
+        if args.write_docs:
+            write_docs(results["protocol"])
     if args.multilingual:
         results["multilingual_old_split"] = multilingual_old_split(args.data, args.skip_baseline)
     print(json.dumps(results, indent=2))
