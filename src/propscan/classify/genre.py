@@ -58,20 +58,14 @@ class GenreClassifier(EncoderModel):
         self.version = str(z["version"])
 
     @classmethod
-    def preload(cls, settings: Settings = DEFAULT) -> None:
-        super().preload(settings)
-        if models.path(cls.MODEL_FILE, settings).is_file() and models.has_multi_encoder(settings):
-            encoder_loading(settings)  # the e5 lead's encoder, on its own thread
+    def available(cls, settings: Settings = DEFAULT) -> bool:
+        """genre.npz and the e5 encoder its lead vector comes from."""
+        return super().available(settings) and models.has_multi_encoder(settings)
 
     @classmethod
-    def create(cls, settings: Settings = DEFAULT) -> "GenreClassifier | None":
-        """None when genre.npz or the e5 encoder it reads is absent from the models folder."""
-        if not models.has_multi_encoder(settings):
-            return None
-        got = super().create(settings)
-        if got is not None:
-            encoder_loading(settings)
-        return got
+    def start_loading(cls, settings: Settings = DEFAULT) -> None:
+        super().start_loading(settings)
+        encoder_loading(settings)  # the e5 lead's encoder, on its own thread
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated decision values (uniform prior), as fitted."""

@@ -53,17 +53,26 @@ class EncoderModel(Base):
         self.settings = settings
 
     @classmethod
+    def available(cls, settings: Settings = DEFAULT) -> bool:
+        """Whether the files this component reads are in the models folder."""
+        return models.path(cls.MODEL_FILE, settings).is_file()
+
+    @classmethod
+    def start_loading(cls, settings: Settings = DEFAULT) -> None:
+        """Start loading, on background threads, the encoders this component reads."""
+        start_encoder(settings)
+
+    @classmethod
     def preload(cls, settings: Settings = DEFAULT) -> None:
-        if models.path(cls.MODEL_FILE, settings).is_file():
-            start_encoder(settings)
+        if cls.available(settings):
+            cls.start_loading(settings)
 
     @classmethod
     def create(cls, settings: Settings = DEFAULT) -> Any:
-        path = models.path(cls.MODEL_FILE, settings)
-        if not path.is_file():
+        if not cls.available(settings):
             return None
-        start_encoder(settings)
-        return cls(path, settings)
+        cls.start_loading(settings)
+        return cls(models.path(cls.MODEL_FILE, settings), settings)
 
 
 def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:

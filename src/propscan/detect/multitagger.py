@@ -199,7 +199,6 @@ class MultiTagger(Base):
         self.decode_threshold = float(cfg["decode_threshold"])
         self.decode: dict[str, Any] = dict(cfg.get("decode", {}))
         self.languages = {lang: LanguageCalibration(self.labels, d) for lang, d in cfg["languages"].items()}
-        self._encoder: Encoder | None = None
         self._head: dict[str, np.ndarray] | None = None
         self._load_lock = threading.Lock()
 
@@ -214,12 +213,13 @@ class MultiTagger(Base):
         return cls(settings=settings)
 
     def _load(self) -> tuple[Encoder, dict[str, np.ndarray]]:
+        """The shared encoder (the registry holds it) and this tagger's head, loaded on first use."""
+        encoder = shared_encoder(self.settings, self.model_dir)
         with self._load_lock:
-            if self._encoder is None or self._head is None:
-                self._encoder = shared_encoder(self.settings, self.model_dir)
+            if self._head is None:
                 with np.load(self.model_dir / models.MULTI_HEAD) as z:
                     self._head = {k: z[k].astype(np.float32) for k in z.files}
-            return self._encoder, self._head
+            return encoder, self._head
 
     def token_probs(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """``(offsets, probs)`` of one article's tokens."""
