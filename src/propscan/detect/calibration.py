@@ -110,24 +110,13 @@ class LevelCalibrator:
         return [t for t, on in zip(self.labels, self.enabled) if not on]
 
 
-class Calibration:
-    """The shipped calibrators plus the default decision threshold."""
+class Levels:
+    """A span and a paragraph ``LevelCalibrator`` read from ``d["span"]`` and ``d["paragraph"]``."""
 
     def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
         self.labels = list(labels)
-        self.version: str = d.get("version", "unknown")
-        self.threshold: float = float(d.get("threshold", 0.5))
-        self.decode_threshold: float = float(d["span"].get("decode_threshold", 0.3))
-        # decoding as the calibrators were fitted (run joining, minimum length); no hysteresis
-        self.decode: dict[str, Any] = {**d["span"].get("decode", {}), "peak_margin": 0.0}
         self.span = LevelCalibrator.from_dict(labels, d["span"])
         self.paragraph = LevelCalibrator.from_dict(labels, d["paragraph"])
-
-    @classmethod
-    def load(cls, labels: Sequence[str], path: Path = CONFIG, tagger_version: str | None = None,
-             ) -> "Calibration | None":
-        d = load_config(path, tagger_version)
-        return None if d is None else cls(labels, d)
 
     def spans(self, tech: np.ndarray, mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
         """Calibrated span probabilities from each span's mean and highest token probability."""
@@ -136,3 +125,21 @@ class Calibration:
     def paragraphs(self, peak: np.ndarray) -> np.ndarray:
         """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities."""
         return paragraph_probs(self.paragraph, peak)
+
+
+class Calibration(Levels):
+    """The shipped calibrators plus the default decision threshold."""
+
+    def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
+        super().__init__(labels, d)
+        self.version: str = d.get("version", "unknown")
+        self.threshold: float = float(d.get("threshold", 0.5))
+        self.decode_threshold: float = float(d["span"].get("decode_threshold", 0.3))
+        # decoding as the calibrators were fitted (run joining, minimum length); no hysteresis
+        self.decode: dict[str, Any] = {**d["span"].get("decode", {}), "peak_margin": 0.0}
+
+    @classmethod
+    def load(cls, labels: Sequence[str], path: Path = CONFIG, tagger_version: str | None = None,
+             ) -> "Calibration | None":
+        d = load_config(path, tagger_version)
+        return None if d is None else cls(labels, d)

