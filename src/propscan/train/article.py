@@ -165,33 +165,48 @@ def reliability(p, hit, w=None, bins: int = 10) -> tuple[float, list[dict]]:
     return round(float(ece), 4), rows
 
 
-def _cached_vectors(path: Path, analyses: list, compute):
-    """``compute(analyses)``, cached in ``path`` (npz) together with the article ids it holds."""
+def _cached_vectors(path: Path, analyses: list, compute, source: str):
+    """``compute(analyses)``, cached in ``path`` (npz) with the article ids it holds and the encoder it came from.
+
+    ``source`` names the encoder (a version, or a digest of its file): a cache of another encoder is
+    recomputed, so a retrained or re-exported encoder never trains the article models on stale vectors.
+    """
     import numpy as np
 
     ids = [a.article.id for a in analyses]
     if path.is_file():
         z = np.load(path)
-        if list(z["ids"]) == ids:
+        if list(z["ids"]) == ids and "source" in z and str(z["source"]) == source:
             return z["vecs"]
     vecs = compute(analyses)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, ids=np.array(ids), vecs=vecs)
+    np.savez(path, ids=np.array(ids), vecs=vecs, source=np.array(source))
     return vecs
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "absent"
 
 
 def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     """Lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
     from ..classify.lead import lead_vectors
 
-    return _cached_vectors(cache / f"use_lead_{lang}.npz", analyses, lead_vectors)
+    from ..runtime.encoders import MultilingualEmbedder
+
+    return _cached_vectors(cache / f"use_lead_{lang}.npz", analyses, lead_vectors, MultilingualEmbedder.version)
 
 
 def e5_lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     """The e5 lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
     from ..classify.lead import e5_lead_vectors
 
-    return _cached_vectors(cache / f"e5_lead_{lang}.npz", analyses, e5_lead_vectors)
+    from ..runtime import models
+
+    return _cached_vectors(cache / f"e5_lead_{lang}.npz", analyses, e5_lead_vectors,
+                           _file_digest(models.BUNDLED / models.MULTI_ENCODER))
 
 
 class Rows:
@@ -450,7 +465,7 @@ def frames_protocol(rows: Rows, C: float, max_features: int) -> tuple[dict, dict
     return model, report
 
 
-C_GENRE, C_FRAMES, MAX_FEATURES = 0.003, 3.0, 100_000  # chosen on the protocol (model card)
+C_GENRE, C_FRAMES, MAX_FEATURES = 0.005, 3.0, 100_000  # chosen on the protocol (model card)
 
 
 def protocol(data: str, C_genre: float = C_GENRE, C_frames: float = C_FRAMES, max_features: int = MAX_FEATURES,
