@@ -194,3 +194,21 @@ def test_no_span_without_a_word() -> None:
     MultiTagger.create()(a)
     assert all(any(ch.isalpha() for ch in text[s.start:s.end]) for s in a.spans)
     assert not a.spans
+
+
+def test_feature_cache_of_another_encoder_is_refused(tmp_path, monkeypatch) -> None:
+    """A cache stamped with another encoder, or unstamped, is one clear error; a new one is stamped."""
+    from propscan.train import multitagger_data as D
+
+    monkeypatch.setattr(D, "encoder_digest", lambda: "aaaa")
+    D.check_feature_cache(tmp_path)
+    assert (tmp_path / "feats" / "ENCODER").read_text().strip() == "aaaa"
+    D.check_feature_cache(tmp_path)  # the same encoder: fine
+    monkeypatch.setattr(D, "encoder_digest", lambda: "bbbb")
+    with pytest.raises(ValueError, match="another encoder"):
+        D.check_feature_cache(tmp_path)
+    (tmp_path / "feats" / "ENCODER").unlink()
+    (tmp_path / "feats" / "fr").mkdir()
+    (tmp_path / "feats" / "fr" / "1.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="without an encoder stamp"):
+        D.check_feature_cache(tmp_path)

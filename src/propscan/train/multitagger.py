@@ -31,7 +31,7 @@ import numpy as np
 
 from ..detect import multitagger as M
 from ..runtime import models
-from .multitagger_data import FOLDERS, feature_path, load_articles, log
+from .multitagger_data import FOLDERS, check_feature_cache, feature_path, load_articles, log
 
 RUNS = Path("runs/multi")
 SPLITS = ("train-articles-subtask-3", "unlabelled-test-articles")
@@ -222,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.step in ("prune", "extract", "check", "fit") and not (data / "semeval2023-task3").is_dir():
             raise FileNotFoundError(f"{data}: no semeval2023-task3 folder in the data folder")
         out.mkdir(parents=True, exist_ok=True)
+        if args.step in ("extract", "train", "fit"):
+            check_feature_cache(out)
         if args.step == "prune":
             if not (Path(args.e5) / "model.safetensors").is_file():
                 raise FileNotFoundError(f"{args.e5}: no converted encoder (run python -m propscan.train.e5_convert)")

@@ -36,3 +36,34 @@ def labels_of() -> list[str]:
 
 def feature_path(out: Path, lang: str, article_id: str) -> Path:
     return out / "feats" / lang / f"{article_id}.npz"
+
+
+def encoder_digest() -> str:
+    """sha256 (first 16 hex digits) of the shipped encoder graph and its tokenizer: what the features came from."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in (models.MULTI_ENCODER, models.MULTI_TOKENIZER):
+        h.update((models.BUNDLED / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def check_feature_cache(out: Path) -> None:
+    """Refuse features cached from another encoder; stamp a new cache with this one.
+
+    Why: ``extract`` skips articles already cached, so after a new ``prune`` a stale cache would train
+    the heads on features the runtime no longer computes, silently.
+    """
+    stamp = out / "feats" / "ENCODER"
+    want = encoder_digest()
+    if stamp.is_file():
+        got = stamp.read_text(encoding="utf-8").strip()
+        if got != want:
+            raise ValueError(f"{out / 'feats'}: features of another encoder ({got}, the shipped one is {want}); "
+                             f"delete the folder to extract them again")
+    elif any((out / "feats").glob("*/*.npz")):
+        raise ValueError(f"{out / 'feats'}: cached features without an encoder stamp; delete the folder to "
+                         f"extract them again")
+    else:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(want + "\n", encoding="utf-8")
