@@ -287,23 +287,13 @@ def calibrate(its: Sequence[Any], cal: dict, n_labels: int) -> None:
 def oof_language(its: Sequence[Any], uses: Sequence[np.ndarray | None], n_labels: int, mode: str,
                  ) -> tuple[list[float], dict]:
     """Calibrators and threshold fitted on the other folds of this language, per fold; figures out of fold."""
-    from .protocol_fit import choose_threshold, fit, oof_stats
+    from .protocol_fit import oof_stats, out_of_fold
 
-    folds = np.array([P.cv_fold(it.id) for it in its])
-    thr = [0.5] * len(its)
-    for k in range(P.FOLDS):
-        tr = [i for i in range(len(its)) if folds[i] != k]
-        te = [i for i in range(len(its)) if folds[i] == k]
-        if not te or not tr:
-            continue
-        cal = fit([its[i] for i in tr], n_labels)
-        calibrate([its[i] for i in tr], cal, n_labels)
-        combine([its[i] for i in tr], [uses[i] for i in tr], mode)
-        t = choose_threshold([its[i] for i in tr])
-        calibrate([its[i] for i in te], cal, n_labels)
-        combine([its[i] for i in te], [uses[i] for i in te], mode)
-        for i in te:
-            thr[i] = t
+    def prepare(idx: list[int], cal: dict) -> None:
+        calibrate([its[i] for i in idx], cal, n_labels)
+        combine([its[i] for i in idx], [uses[i] for i in idx], mode)
+
+    thr = out_of_fold(its, n_labels, prepare)
     return thr, oof_stats(its, thr)
 
 

@@ -18,7 +18,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -188,18 +188,30 @@ def calibration_stats(items: Sequence[Item], listed: float = 0.05) -> dict[str, 
             "paragraph_listed": P.ece_stats(p[keep], y[keep], part[keep], len(items))}
 
 
-def out_of_fold(items: Sequence[Item], n_labels: int) -> list[float]:
-    """Calibrate every item by calibrators fitted on the other folds; the threshold chosen there, per fold."""
+def out_of_fold(items: Sequence[Item], n_labels: int,
+                prepare: Callable[[list[int], dict], None] | None = None) -> list[float]:
+    """Calibrate every item by calibrators fitted on the other folds; the threshold chosen there, per fold.
+
+    ``prepare(indices, calibrators)`` puts the calibrated scores on those items (default ``apply``; the
+    multilingual fit also combines paragraph probabilities there), before the threshold is chosen on them.
+    """
+    if prepare is None:
+        def prepare(idx: list[int], cal: dict) -> None:
+            apply([items[i] for i in idx], cal)
     folds = np.array([P.cv_fold(it.id) for it in items])
-    chosen = []
+    thr = [0.5] * len(items)
     for k in range(P.FOLDS):
-        train = [it for it, f in zip(items, folds) if f != k]
-        test = [it for it, f in zip(items, folds) if f == k]
-        cal = fit(train, n_labels)
-        apply(train, cal)
-        chosen.append(choose_threshold(train))
-        apply(test, cal)
-    return [chosen[f] for f in folds]
+        train = [i for i in range(len(items)) if folds[i] != k]
+        test = [i for i in range(len(items)) if folds[i] == k]
+        if not train or not test:
+            continue
+        cal = fit([items[i] for i in train], n_labels)
+        prepare(train, cal)
+        t = choose_threshold([items[i] for i in train])
+        prepare(test, cal)
+        for i in test:
+            thr[i] = t
+    return thr
 
 
 def oof_stats(items: Sequence[Item], thresholds: Sequence[float]) -> dict[str, np.ndarray]:
