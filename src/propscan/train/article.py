@@ -184,16 +184,9 @@ def _cached_vectors(path: Path, analyses: list, compute, source: str):
     return vecs
 
 
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "absent"
-
-
 def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     """Lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
     from ..classify.lead import lead_vectors
-
     from ..runtime.encoders import MultilingualEmbedder
 
     return _cached_vectors(cache / f"use_lead_{lang}.npz", analyses, lead_vectors, MultilingualEmbedder.version)
@@ -201,12 +194,12 @@ def lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
 
 def e5_lead_matrix(lang: str, analyses: list, cache: Path = RUNS):
     """The e5 lead vectors exactly as the runtime computes them (classify.lead), cached under runs/."""
-    from ..classify.lead import e5_lead_vectors
+    from ..classify import lead
+    from .multitagger_data import encoder_digest
 
-    from ..runtime import models
-
-    return _cached_vectors(cache / f"e5_lead_{lang}.npz", analyses, e5_lead_vectors,
-                           _file_digest(models.BUNDLED / models.MULTI_ENCODER))
+    # the encoder's files and how much of the article the lead takes: either changes the vectors
+    source = f"{encoder_digest()}:{lead.E5_LEAD_PARAGRAPHS}"
+    return _cached_vectors(cache / f"e5_lead_{lang}.npz", analyses, lead.e5_lead_vectors, source)
 
 
 class Rows:

@@ -6,6 +6,7 @@ Why its own module: ``train.multitagger`` (the command and the feature steps) an
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -39,12 +40,23 @@ def feature_path(out: Path, lang: str, article_id: str) -> Path:
 
 
 def encoder_digest() -> str:
-    """sha256 (first 16 hex digits) of the shipped encoder graph and its tokenizer: what the features came from."""
+    """sha256 (first 16 hex digits) of the shipped encoder graph and its tokenizer: what features came from.
+
+    Read once per version of the files (keyed by their size and time): the article models' training asks
+    for it once per language.
+    """
+    paths = [models.BUNDLED / name for name in (models.MULTI_ENCODER, models.MULTI_TOKENIZER)]
+    return _digest(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else (str(p), -1, -1)
+                         for p in paths))
+
+
+@functools.lru_cache(maxsize=4)
+def _digest(files: tuple[tuple[str, int, int], ...]) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name in (models.MULTI_ENCODER, models.MULTI_TOKENIZER):
-        h.update((models.BUNDLED / name).read_bytes())
+    for path, size, _ in files:
+        h.update(Path(path).read_bytes() if size >= 0 else b"absent")
     return h.hexdigest()[:16]
 
 
