@@ -14,6 +14,8 @@ macro-F1 with the gold genres reweighted to a news-feed mix (2/3 reporting, 1/4 
   propscan.train.article train`` does, without writing models): every figure of the model card;
 * ``--multilingual``: fr/de/it/pl/ru subtask-3 micro-F1 of st3-multilingual.npz on the OLD fixed crc32
   split (propscan.splits; kept for comparison with earlier cards) next to a TF-IDF baseline;
+* ``--refit --only genre --genre-blocks 1.5 3 1``: the genre protocol with other feature-block weights
+  (the model card's grid);
 * ``--refit --write-docs``: also writes the protocol tables into docs/quality.md (section
   "Article level on the validation protocol").
 Not a test: prints tables for the model cards.
@@ -171,12 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, help="folder holding semeval2023-task3/ and semeval2020-task11/")
     ap.add_argument("--samples", help="a folder of raw articles (e.g. ../shared/samples) to show genre and score for")
     ap.add_argument("--refit", action="store_true", help="re-run the whole protocol (minutes: refits every model)")
+    ap.add_argument("--only", choices=["genre", "frames"], help="with --refit: one model's protocol only")
+    ap.add_argument("--genre-blocks", type=float, nargs=3, metavar=("LEAD", "STYLE", "E5"),
+                    help="with --refit: genre feature-block weights to try (default: the shipped ones)")
     ap.add_argument("--multilingual", action="store_true", help="fr/de/it/pl/ru subtask 3 on the old split")
     ap.add_argument("--skip-baseline", action="store_true", help="with --multilingual: no TF-IDF baseline")
     ap.add_argument("--write-docs", action="store_true", help="with --refit: the protocol tables into docs/quality.md")
     args = ap.parse_args(argv)
     if args.write_docs and not args.refit:
         ap.error("--write-docs needs --refit (the cross-validation rows come from the refit)")
+    if args.write_docs and (args.only or args.genre_blocks):
+        ap.error("--write-docs writes the shipped recipe's tables: drop --only and --genre-blocks")
 
     results: dict = {"outer_set_shipped_models": outer_figures(args.data)}
     print("outer set, shipped models:", json.dumps(results["outer_set_shipped_models"]), flush=True)
@@ -185,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         for r in results["samples"]:
             print("sample", json.dumps(r), flush=True)
     if args.refit:
-        from propscan.train.article import protocol
+        from propscan.train.article import GENRE_BLOCKS, protocol
 
-        _, results["protocol"] = protocol(args.data)
+        tasks = (args.only,) if args.only else ("genre", "frames")
+        blocks = tuple(args.genre_blocks) if args.genre_blocks else GENRE_BLOCKS
+        _, results["protocol"] = protocol(args.data, tasks=tasks, genre_blocks=blocks)
         if args.write_docs:
             write_docs(results["protocol"])
     if args.multilingual:

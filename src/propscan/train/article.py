@@ -263,11 +263,32 @@ def subsets(rows: Rows) -> dict[str, "np.ndarray"]:
             "cv_other_languages": ~outer & (rows.lang != "en"), "protocol_all": np.ones(len(rows), bool)}
 
 
+C_GENRE, C_FRAMES, MAX_FEATURES = 0.005, 3.0, 100_000  # chosen on the protocol (model card)
+# block weights for [sentence-encoder lead | style measures | e5 lead], chosen on the protocol (model card)
+GENRE_BLOCKS = (1.5, 3.0, 1.0)
+
+
 # -- genre ----------------------------------------------------------------------------------------------------
 
-def fit_genre(X, y, lang, C: float) -> dict:
-    """Standardised features, L2 multinomial logistic regression; each (language, genre) cell and then each
-    genre weighted to equal total weight (uniform-prior scores, no language dominating a class)."""
+def genre_block_weights(width: int, blocks: tuple[float, float, float] = GENRE_BLOCKS) -> "np.ndarray":
+    """One multiplier per genre feature, by block [sentence-encoder lead | style measures | e5 lead].
+
+    Why: after standardising, the 17 style measures sit beside 1,664 embedding dimensions under one L2
+    penalty and are drowned; a block weighted by w is penalised as if C were w^2 times larger for it.
+    Folded into the stored ``scale``, so the runtime model is unchanged."""
+    import numpy as np
+
+    from ..classify.style import STYLE_FEATURES
+    from ..runtime.encoders import USE_DIM
+
+    sizes = (USE_DIM, len(STYLE_FEATURES), width - USE_DIM - len(STYLE_FEATURES))  # the e5 lead takes the rest
+    return np.concatenate([np.full(n, w) for n, w in zip(sizes, blocks)])
+
+
+def fit_genre(X, y, lang, C: float, blocks: tuple[float, float, float] = GENRE_BLOCKS) -> dict:
+    """Standardised features (times the block weights), L2 multinomial logistic regression; each
+    (language, genre) cell and then each genre weighted to equal total weight (uniform-prior scores,
+    no language dominating a class)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -278,7 +299,7 @@ def fit_genre(X, y, lang, C: float) -> dict:
         w[m] = m.sum() / (3 * np.maximum(cnt[y[m]], 1))
     tot = np.array([w[y == c].sum() for c in range(3)])
     w *= (w.sum() / 3) / tot[y]
-    mean, scale = X.mean(0), X.std(0) + 1e-6
+    mean, scale = X.mean(0), (X.std(0) + 1e-6) / genre_block_weights(X.shape[1], blocks)
     clf = LogisticRegression(C=C, max_iter=5000).fit((X - mean) / scale, y, sample_weight=w)
     return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
             "coef": clf.coef_.astype(np.float32), "intercept": clf.intercept_.astype(np.float32)}
@@ -310,7 +331,7 @@ def apply_genre_calibration(cal, raw):
     return softmax(cal[0] * raw + cal[1], axis=1)
 
 
-def genre_protocol(rows: Rows, C: float) -> tuple[dict, dict]:
+def genre_protocol(rows: Rows, C: float, blocks: tuple[float, float, float] = GENRE_BLOCKS) -> tuple[dict, dict]:
     """Out-of-fold genre probabilities and the protocol figures; the model to ship (all CV folds)."""
     import numpy as np
     from sklearn.metrics import f1_score, roc_auc_score
@@ -319,13 +340,13 @@ def genre_protocol(rows: Rows, C: float) -> tuple[dict, dict]:
 
     X = genre_features(rows.analyses).astype(np.float64)
     y = np.array([GENRES.index(next(iter(a.genre))) for a in rows.analyses])
-    raw, final = out_of_fold(rows, lambda tr: fit_genre(X[tr], y[tr], rows.lang[tr], C),
+    raw, final = out_of_fold(rows, lambda tr: fit_genre(X[tr], y[tr], rows.lang[tr], C, blocks),
                              lambda m, te: genre_raw(m, X[te]))
     P = calibrated_out_of_fold(rows, raw, lambda tr: fit_genre_calibration(raw[tr], y[tr]),
                                apply_genre_calibration)
     pred = P.argmax(1)
     score = 1.0 - P[:, 1]  # the persuasion score / 100: P(opinion or satire) for the feed mix
-    report: dict = {"C": C, "feed_mix": dict(zip(GENRES, feed_prior().round(4).tolist()))}
+    report: dict = {"C": C, "block_weights": list(blocks), "feed_mix": dict(zip(GENRES, feed_prior().round(4).tolist()))}
     for name, m in subsets(rows).items():
         idx = np.where(m)[0]
         yy, pp, ss = y[idx], pred[idx], score[idx]
@@ -458,11 +479,10 @@ def frames_protocol(rows: Rows, C: float, max_features: int) -> tuple[dict, dict
     return model, report
 
 
-C_GENRE, C_FRAMES, MAX_FEATURES = 0.005, 3.0, 100_000  # chosen on the protocol (model card)
 
 
 def protocol(data: str, C_genre: float = C_GENRE, C_frames: float = C_FRAMES, max_features: int = MAX_FEATURES,
-             tasks=("genre", "frames")):
+             tasks=("genre", "frames"), genre_blocks: tuple[float, float, float] = GENRE_BLOCKS):
     """Every article-level figure on the protocol, and the models to ship (fitted on the CV folds only)."""
     from .multilingual import load_all
 
@@ -470,20 +490,21 @@ def protocol(data: str, C_genre: float = C_GENRE, C_frames: float = C_FRAMES, ma
     outer = outer_ids(data)
     models, report = {}, {"outer_articles": len(outer)}
     if "genre" in tasks:
-        models["genre"], report["genre"] = genre_protocol(Rows(corpora, outer, 1), C_genre)
+        models["genre"], report["genre"] = genre_protocol(Rows(corpora, outer, 1), C_genre, genre_blocks)
     if "frames" in tasks:
         models["frames"], report["frames"] = frames_protocol(Rows(corpora, outer, 2), C_frames, max_features)
     return models, report
 
 
 def train(data: str, out_dir: Path = MODELS, C_genre: float = C_GENRE, C_frames: float = C_FRAMES,
-          max_features: int = MAX_FEATURES, tasks=("genre", "frames")) -> dict:
+          max_features: int = MAX_FEATURES, tasks=("genre", "frames"),
+          genre_blocks: tuple[float, float, float] = GENRE_BLOCKS) -> dict:
     import json
     from datetime import date
 
     import numpy as np
 
-    models, report = protocol(data, C_genre, C_frames, max_features, tasks)
+    models, report = protocol(data, C_genre, C_frames, max_features, tasks, genre_blocks)
     today = date.today().isoformat()
     for name, model in models.items():
         np.savez_compressed(out_dir / f"{name}.npz", version=np.array(f"{name}-{today}"), **model)
@@ -504,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--data", required=True, help="folder holding semeval2023-task3/ and semeval2020-task11/ "
                                                  "(e.g. ../shared/data)")
     t.add_argument("--C-genre", type=float, default=C_GENRE)
+    t.add_argument("--genre-blocks", type=float, nargs=3, default=GENRE_BLOCKS, metavar=("LEAD", "STYLE", "E5"),
+                   help="weights of the genre feature blocks (sentence-encoder lead, style measures, e5 lead)")
     t.add_argument("--C-frames", type=float, default=C_FRAMES)
     t.add_argument("--max-features", type=int, default=MAX_FEATURES)
     t.add_argument("--only", choices=["genre", "frames"], help="train one model only")
@@ -512,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         export_encoder()
     else:
         train(args.data, MODELS, args.C_genre, args.C_frames, args.max_features,
-              (args.only,) if args.only else ("genre", "frames"))
+              (args.only,) if args.only else ("genre", "frames"), tuple(args.genre_blocks))
     return 0
 
 
