@@ -37,6 +37,14 @@ def genre_features(analyses: Sequence[Analysis], settings: Settings = DEFAULT) -
                       e5_lead_vectors(analyses, settings)]).astype(np.float32)
 
 
+def feature_blocks(width: int) -> tuple[int, int, int]:
+    """Widths of the blocks ``genre_features`` stacks, in its order; the e5 lead takes the rest of ``width``."""
+    from ..runtime.encoders import USE_DIM
+    from .style import STYLE_FEATURES
+
+    return USE_DIM, len(STYLE_FEATURES), width - USE_DIM - len(STYLE_FEATURES)
+
+
 class GenreClassifier(EncoderModel):
     name = "genre"
     requires = (LANGUAGE,)

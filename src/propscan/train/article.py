@@ -278,11 +278,9 @@ def genre_block_weights(width: int, blocks: tuple[float, float, float] = GENRE_B
     Folded into the stored ``scale``, so the runtime model is unchanged."""
     import numpy as np
 
-    from ..classify.style import STYLE_FEATURES
-    from ..runtime.encoders import USE_DIM
+    from ..classify.genre import feature_blocks
 
-    sizes = (USE_DIM, len(STYLE_FEATURES), width - USE_DIM - len(STYLE_FEATURES))  # the e5 lead takes the rest
-    return np.concatenate([np.full(n, w) for n, w in zip(sizes, blocks)])
+    return np.concatenate([np.full(n, w) for n, w in zip(feature_blocks(width), blocks)])
 
 
 def fit_genre(X, y, lang, C: float, blocks: tuple[float, float, float] = GENRE_BLOCKS) -> dict:
