@@ -105,16 +105,16 @@ def main() -> None:
         chars = build_corpus(args.data, args.n, feed)
         build_corpus(args.data, max(1, args.n // 10), small)
         runs = [
-            ("analyze1", f"analyze, 1 process", args.n, py + ["analyze", "-q", "-f", "jsonl", "-o", str(t / "o1.jsonl"),
+            ("analyze1", "analyze, 1 process", args.n, py + ["analyze", "-q", "-f", "jsonl", "-o", str(t / "o1.jsonl"),
                                                               str(feed)]),
-            ("analyze2", f"analyze, 2 processes", args.n, py + ["analyze", "-q", "-f", "jsonl", "-o",
+            ("analyze2", "analyze, 2 processes", args.n, py + ["analyze", "-q", "-f", "jsonl", "-o",
                                                                 str(t / "o2.jsonl"), str(feed), "--workers", "2"]),
-            ("dask", f"analyze, Dask LocalCluster of 2", args.n,
+            ("dask", "analyze, Dask LocalCluster of 2", args.n,
              py + ["analyze", "-q", "-f", "jsonl", "-o", str(t / "o3.jsonl"), str(feed), "--engine", "dask",
                    "--workers", "2"]),
-            ("small", f"analyze, 1 process, a tenth of the input", max(1, args.n // 10),
+            ("small", "analyze, 1 process, a tenth of the input", max(1, args.n // 10),
              py + ["analyze", "-q", "-f", "jsonl", "-o", str(t / "o4.jsonl"), str(small)]),
-            ("ingest", f"ingest into SQLite, 2 processes (+ near-duplicates, stories)", args.n,
+            ("ingest", "ingest into SQLite, 2 processes (+ near-duplicates, stories)", args.n,
              py + ["ingest", "--json", str(feed), "--db", str(t / "c.db"), "--workers", "2"]),
         ]
         for key, label, n, cmd in runs:

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, machine, replace_section, stamp
+from _common import ROOT, machine, stamp
 
 from propscan.document import Analysis, Span
 from propscan.evaluate.dataset import evaluate_dataset

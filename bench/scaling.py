@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _common import ROOT, article_paths, machine, replace_section, stamp
@@ -68,7 +67,7 @@ def main() -> int:
                      f"{cli['peak_rss_mb']:.0f} | {cli['first_result_s'] or float('nan'):.2f} | {pipe_s:.2f} | "
                      f"{1000 * pipe_s / n:.1f} |")
     if len(rows) >= 2:
-        (n0, c0, p0), (n1, c1, p1) = rows[-2], rows[-1]
+        (n0, c0, _), (n1, c1, _) = rows[-2], rows[-1]
         marginal = 1000 * (c1["wall_s"] - c0["wall_s"]) / (n1 - n0)
         lines += ["", f"Marginal cost from {n0} to {n1} articles: {marginal:.1f} ms per article (CLI); "
                       f"fixed startup about {rows[0][1]['wall_s'] - rows[0][2]:.2f} s."]

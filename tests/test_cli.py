@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-import propscan.analyzer
 from propscan.analyzer import Analyzer, using
 from propscan.components import Base
 from propscan.cli import main

@@ -83,6 +83,18 @@ def test_decode_spans_respects_thresholds_and_allowed_ranges():
     assert dec.decode_spans(text, offs, probs, LABELS, [0.3, 0.5], allowed=[(0, 5)]) == []
 
 
+def test_candidates_without_a_letter_are_never_emitted():
+    text = "Title\n\nPrices rose 1999 %%%% then fell."
+    offs = _toks(text)
+    probs = np.zeros((len(offs), 2), np.float32)
+    words = [text[s:e] for s, e in offs]
+    probs[words.index("1999"), 0] = 0.9  # a bare number, then symbols: no wording to judge
+    probs[words.index("%"), 0] = 0.9
+    probs[words.index("fell"), 1] = 0.9
+    got = dec.decode_candidates(text, offs, probs, LABELS, [0.5, 0.5], min_chars=3)
+    assert [(text[s:e], t) for s, e, t, _, _ in got] == [("fell", "Doubt")]
+
+
 def test_paragraph_scores_take_the_highest_token_probability():
     text = "Title\n\nOne two.\nThree."
     offs = _toks(text)

@@ -398,7 +398,7 @@ def test_story_page_side_by_side_differences_shared_and_timeline(story_env):
     shared = text[text.index('id="shared"'):text.index('id="timeline"')]
     assert "close the old harbour pier" in shared
     assert re.search(rf'href="/articles/{ids[0]}#text-l3"', shared)  # linked to its paragraph on the article page
-    assert f'id="text-l3"' in client.get(f"/articles/{ids[0]}").text
+    assert 'id="text-l3"' in client.get(f"/articles/{ids[0]}").text
     timeline = text[text.index('id="timeline"'):]
     assert "<svg" in timeline and timeline.index("2024-05-01") < timeline.index("2024-06-10")
     api = client.get(f"/api/stories/{sid}").json()

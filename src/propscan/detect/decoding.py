@@ -172,7 +172,9 @@ def decode_candidates(text: str, offsets: np.ndarray, probs: np.ndarray, labels:
     ranges (paragraphs) outside which nothing is emitted; ``breaks`` may pass
     ``line_breaks(text, offsets)`` precomputed. With ``peak_margin`` a run is
     kept only if some token reaches ``threshold + peak_margin`` (hysteresis:
-    confident seeds, extended through less confident neighbours).
+    confident seeds, extended through less confident neighbours). A span with no letter in it
+    (emoji, symbols, a bare number: pieces the vocabulary barely knows) is never emitted: there is
+    no wording in it to judge.
     """
     out: list[tuple[int, int, str, float, float]] = []
     if len(offsets) == 0:
@@ -190,7 +192,7 @@ def decode_candidates(text: str, offsets: np.ndarray, probs: np.ndarray, labels:
             cut = [a] + [i for i in np.flatnonzero(line_break[a + 1:b]) + a + 1] + [b]
             for x, y in zip(cut[:-1], cut[1:]):
                 start, end = trim(text, int(offsets[x, 0]), int(offsets[y - 1, 1]))
-                if end - start < min_chars:
+                if end - start < min_chars or not any(ch.isalpha() for ch in text[start:end]):
                     continue
                 peak = float(probs[x:y, j].max())
                 if peak_margin and peak < min(thr + peak_margin, 0.99):

@@ -242,8 +242,6 @@ class MultiTagger(Base):
         for (start, end, tech, _, _), score in zip(found, scores.tolist()):
             if score <= 0.0:
                 continue  # technique switched off at span level for this language
-            if not any(ch.isalpha() for ch in text[start:end]):
-                continue  # no word in it (emoji, symbols: pieces unknown to the vocabulary): nothing to judge
             words = key_words(text, offsets, probs[:, index[tech]], start, end)
             analysis.spans.append(Span(start, end, tech, round(score, 4), self.name,
                                        evidence_for(tech, score, words)))

@@ -459,14 +459,14 @@ def export_tagger_onnx(out: str | Path, n_labels: int) -> Path:
     import torch
     from transformers import XLMRobertaForTokenClassification
 
-    from .export import graph, onnx_int8
+    from .export import graph, onnx_quantized
 
     torch.manual_seed(0)
     model = XLMRobertaForTokenClassification.from_pretrained(
         str(out), num_labels=n_labels, attn_implementation="eager").eval()
 
     wrapped = graph(model, lambda m, ids, mask: torch.sigmoid(m(input_ids=ids, attention_mask=mask).logits))
-    target = onnx_int8(wrapped, Path(out) / TAGGER_ONNX)
+    target = onnx_quantized(wrapped, Path(out) / TAGGER_ONNX)
     print(f"wrote {target}: int8 vs float32 torch, max |probability difference| "
           f"{onnx_parity(wrapped, target, Path(out) / 'tokenizer.json'):.4f}", flush=True)
     return target

@@ -29,7 +29,7 @@ def export_onnx(checkpoint: str | Path, labels: Sequence[str], out_dir: str | Pa
     model.eval()
 
     wrapped = graph(model, lambda m, ids, mask: torch.sigmoid(m(ids, mask)))
-    target = onnx_int8(wrapped, out_dir / "tagger.onnx", quantize=quantize)
+    target = onnx_quantized(wrapped, out_dir / "tagger.onnx", quantize=quantize)
     write_tokenizer(base_model_path() / "tokenizer.json", out_dir / "tokenizer.json")
     return target
 
@@ -53,9 +53,12 @@ def graph(inner, output):
     return Graph().eval()
 
 
-def onnx_int8(module, target: Path, *, quantize: bool = True, fuse: tuple[int, int] | None = None,
+def onnx_quantized(module, target: Path, *, quantize: bool = True, fuse: tuple[int, int] | None = None,
               embeddings_4bit: str | None = None) -> Path:
-    """Export ``module(input_ids, attention_mask) -> probs`` (dynamic batch and length) at opset 17, int8 per channel.
+    """Export ``module(input_ids, attention_mask) -> probs`` (dynamic batch and length) at opset 17, quantised.
+
+    The layers' weights go to int8 per channel (``quantize=False`` keeps float32); with
+    ``embeddings_4bit`` one embedding table goes to 4 bits, hence the name.
 
     ``fuse=(heads, hidden)``: before quantising, onnxruntime's transformer optimizer fuses each layer's
     attention, bias+GELU and residual+LayerNorm into single operators (a third less CPU time for the

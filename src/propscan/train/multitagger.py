@@ -124,7 +124,7 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
     from tokenizers import Tokenizer
     from transformers import XLMRobertaModel
 
-    from .export import graph, onnx_int8
+    from .export import graph, onnx_quantized
 
     tok_json = json.loads((e5 / "tokenizer.json").read_text(encoding="utf-8"))
     full = Tokenizer.from_str(json.dumps(tok_json))
@@ -148,7 +148,7 @@ def prune(e5: Path, data: Path, out: Path) -> dict[str, Any]:
     model.eval()
 
     cfg = model.config
-    target = onnx_int8(graph(model, features), models.BUNDLED / models.MULTI_ENCODER,
+    target = onnx_quantized(graph(model, features), models.BUNDLED / models.MULTI_ENCODER,
                        fuse=(cfg.num_attention_heads, cfg.hidden_size),
                        embeddings_4bit="inner.embeddings.word_embeddings.weight")
     (models.BUNDLED / models.MULTI_TOKENIZER).write_bytes(sentencepiece_model(pruned))
