@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from propscan.document import Analysis, Article, Span
 from propscan.train.data import make_windows, token_labels
@@ -59,3 +60,34 @@ def test_encode_aligns_real_tokenizer_offsets(tmp_path):
     marked = [text[s:t] for (s, t), on in zip(e.offsets, e.labels[:, 0]) if on]
     assert marked == ["evil", "elite"]
     assert isinstance(tokenizers.__version__, str)
+
+
+def test_distillation_windows_carry_the_teachers_probabilities_and_whether_gold_exists():
+    from propscan.train.data import Encoded
+    from propscan.train.trainer import _windows_for
+
+    n = 5
+    soft = np.linspace(0, 1, n * 2, dtype=np.float32).reshape(n, 2)
+    e = Encoded("u", np.arange(100, 100 + n), np.stack([np.arange(n) * 2, np.arange(n) * 2 + 1], 1),
+                np.zeros((n, 2), np.float32), soft=soft, hard=False)
+    w = _windows_for(e, [(0, n)], window=6, cls_id=1, sep_id=2)
+    assert w["hard"].tolist() == [0.0]  # an unlabelled text: only its soft targets teach
+    assert np.array_equal(w["soft"][0, 1:n + 1], soft) and w["soft"][0, 0].sum() == 0
+    plain = _windows_for(Encoded("g", e.ids, e.offsets, e.labels), [(0, n)], window=6, cls_id=1, sep_id=2)
+    assert "soft" not in plain and plain["hard"].tolist() == [1.0]
+
+
+def test_teacher_weights_are_read_back_from_the_shipped_int8_graph():
+    pytest.importorskip("onnx")
+    from propscan.runtime import models
+    from propscan.train.distill import teacher_state
+
+    state = teacher_state(models.BUNDLED / models.TAGGER_ONNX)
+    assert state["encoder.embeddings.word_embeddings.weight"].shape == (30522, 384)
+    assert state["head.weight"].shape == (23, 384) and state["head.bias"].shape == (23,)
+    for layer in range(6):  # every linear layer of every block found through the bias added to it
+        p = f"encoder.encoder.layer.{layer}."
+        assert state[p + "attention.self.query.weight"].shape == (384, 384)
+        assert state[p + "intermediate.dense.weight"].shape == (1536, 384)
+        assert state[p + "output.dense.weight"].shape == (384, 1536)
+    assert all(np.isfinite(v).all() for v in state.values())

@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also train on the SemEval-2020 Task 11 annotation of the training articles")
     p.add_argument("--layers", type=int, default=0,
                    help="keep only the first N of MiniLM's 6 layers (faster inference; 0 = all)")
+    p.add_argument("--distill", type=float, default=0.0, metavar="W",
+                   help="weight of a teacher tagger's token probabilities in the loss (0: gold labels only)")
+    p.add_argument("--teacher", metavar="DIR", help="the teacher's model folder (default: the shipped tagger)")
+    p.add_argument("--init-teacher", action="store_true",
+                   help="start from the teacher's weights (its first --layers) instead of MiniLM's")
+    p.add_argument("--unlabelled", action="store_true",
+                   help="with --distill: add the English unlabelled test articles, taught by the teacher alone")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where torch trains (auto: a GPU when torch sees one)")
     p.add_argument("--save-every", type=int, default=25, metavar="N",
@@ -100,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
                       threads=args.threads, memes=args.memes, with_2020=args.with_2020,
                       max_train_articles=args.max_train_articles, layers=args.layers, device=args.device,
                       save_every=args.save_every, feedback=args.feedback, feedback_articles=fb_articles,
-                      feedback_spans=fb_spans)
+                      feedback_spans=fb_spans, distill=args.distill, teacher=args.teacher,
+                      init_teacher=args.init_teacher, unlabelled=args.unlabelled)
+    if (args.unlabelled or args.teacher) and not args.distill:
+        from ..errors import PropscanError
+
+        raise PropscanError("--unlabelled and --teacher need --distill W (W > 0)")
     argv = list(sys.argv[1:]) if sys.argv[1:2] == ["train"] else []
     if "--checkpoint" in argv:  # record the command that trains this model from scratch
         i = argv.index("--checkpoint")

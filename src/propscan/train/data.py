@@ -25,6 +25,8 @@ class Encoded:
     ids: np.ndarray  # (n_tokens,) int64
     offsets: np.ndarray  # (n_tokens, 2) int64 char offsets into article.text
     labels: np.ndarray  # (n_tokens, n_labels) float32 multi-hot
+    soft: np.ndarray | None = None  # (n_tokens, n_labels) a teacher's probabilities (distillation), if any
+    hard: bool = True  # False: no gold annotation (an unlabelled text), only ``soft`` teaches
 
 
 def load_tokenizer(path: str):

@@ -56,8 +56,12 @@ class Item:
     comb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def token_cache(articles: Sequence[Analysis], folder: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The shipped tagger's (offsets, probabilities) per article, computed once into ``folder``."""
+def token_cache(articles: Sequence[Analysis], folder: Path,
+                model_dir: Path | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The tagger's (offsets, probabilities) per article, computed once into ``folder``.
+
+    ``model_dir``: a tagger folder other than the shipped one (a candidate being measured).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     tagger = None
     out = []
@@ -67,7 +71,7 @@ def token_cache(articles: Sequence[Analysis], folder: Path) -> list[tuple[np.nda
             if tagger is None:
                 from ..detect.tagger import SpanTagger
 
-                tagger = SpanTagger.create()
+                tagger = SpanTagger(model_dir=model_dir) if model_dir else SpanTagger.create()
                 if tagger is None:
                     raise SystemExit("needs the shipped span tagger (models/tagger.onnx)")
             (offs, probs), = tagger.token_probs([a.article])
@@ -262,10 +266,10 @@ class Protocol:
     n_outer: int  # all outer articles, seen by the tagger or not
 
     @classmethod
-    def load(cls, data: str | Path, cache: Path) -> "Protocol":
+    def load(cls, data: str | Path, cache: Path, model_dir: Path | None = None) -> "Protocol":
         from ..readers.semeval import load_2023
 
-        cfg = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
+        cfg = json.loads(((model_dir or CALIBRATION.parent) / "tagger.json").read_text(encoding="utf-8"))
         labels = cfg["labels"]
         cache = cache / str(cfg.get("version", "unknown"))  # a retrained tagger never reads another's cache
         arts = load_2023(data, "en")
@@ -273,7 +277,7 @@ class Protocol:
         unseen = [a for a in arts if P.tagger_unseen(a.article.id)]
         fit_set = [a for a in unseen if a.article.id not in outer]
         outer_set = [a for a in unseen if a.article.id in outer]
-        c = token_cache(fit_set + outer_set, cache)
+        c = token_cache(fit_set + outer_set, cache, model_dir)
         return cls(labels, fit_set, outer_set, c[:len(fit_set)], c[len(fit_set):], len(outer))
 
 
@@ -347,17 +351,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cache", default="runs/tagger-cache", help="folder for the tagger's cached probabilities")
     ap.add_argument("--write", action="store_true", help=f"write {CALIBRATION.name}")
     ap.add_argument("--bootstrap", type=int, default=P.BOOTSTRAP)
+    ap.add_argument("--model-dir", type=Path, help="measure (and with --write, calibrate) the tagger in this folder "
+                                                  "instead of the shipped one; it must be trained on the same split")
     args = ap.parse_args(argv)
-    pr = Protocol.load(args.data, Path(args.cache))
+    pr = Protocol.load(args.data, Path(args.cache), args.model_dir)
     got = calibrated_rule(pr, args.bootstrap)
     measured = {k: got[k] for k in ("oof", "oof_fold_thresholds", "outer_unseen")}
     print(json.dumps(measured, indent=1))
     print(f"threshold {got['threshold']}")
     if args.write:
-        version = json.loads((CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))["version"]
-        CALIBRATION.write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured,
+        folder = args.model_dir or CALIBRATION.parent
+        version = json.loads((folder / "tagger.json").read_text(encoding="utf-8"))["version"]
+        (folder / CALIBRATION.name).write_text(json.dumps(to_json(got["calibrators"], pr.labels, got["threshold"], measured,
                                                   version), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATION}", file=sys.stderr)
+        print(f"wrote {folder / CALIBRATION.name}", file=sys.stderr)
     return 0
 
 

@@ -50,6 +50,13 @@ class TrainConfig:
     feedback_articles: int = 0  # how many went in (recorded for the model card)
     feedback_spans: int = 0
     labels: list[str] = field(default_factory=lambda: list(TECHNIQUE_NAMES))
+    # distillation (train.distill): a teacher tagger folder (None: the shipped one), whether the student starts
+    # from the teacher's weights, the weight of its soft targets in the loss (0: off), and whether the English
+    # unlabelled test articles join the training texts with soft targets only
+    teacher: str | None = None
+    init_teacher: bool = False
+    distill: float = 0.0
+    unlabelled: bool = False
 
 
 def base_model_path() -> Path:
@@ -198,13 +205,32 @@ def train(cfg: TrainConfig) -> Path:
     train_a, val_a, extra = load_data(cfg)
     train_enc = [encode(a, tok, labels) for a in train_a + extra]
     val_enc = [encode(a, tok, labels) for a in val_a]
+    if cfg.distill > 0:
+        from .distill import soft_targets, unlabelled_english
+
+        unl = unlabelled_english(cfg.data) if cfg.unlabelled else []
+        train_enc += [encode(a, tok, labels) for a in unl]
+        for e in train_enc[len(train_enc) - len(unl):]:
+            e.hard = False
+        texts = [a.article.text for a in train_a + extra + unl]
+        for e, s in zip(train_enc, soft_targets(texts, [e.offsets for e in train_enc], cfg.teacher, cfg.threads)):
+            e.soft = s
+        log(f"distilling: soft targets of the teacher ({cfg.teacher or 'shipped'}) on {len(texts)} texts, "
+            f"{len(unl)} of them unlabelled; weight {cfg.distill}", fh)
     n_tok = sum(len(e.ids) for e in train_enc)
     log(f"{len(train_a)} train articles (+{len(extra)} extra texts), {len(val_a)} validation; "
         f"{n_tok} train tokens", fh)
 
     device = pick_device(cfg.device)
     log(f"training on {device}", fh)
-    model = build_model(len(labels), base, layers=cfg.layers).to(device)
+    model = build_model(len(labels), base, layers=cfg.layers)
+    if cfg.init_teacher:
+        from .distill import load_teacher
+        from ..runtime import models as _models
+
+        kept = load_teacher(model, Path(cfg.teacher or _models.BUNDLED) / _models.TAGGER_ONNX)
+        log(f"started from the teacher's weights (left as MiniLM's: {', '.join(kept) or 'none'})", fh)
+    model = model.to(device)
     model.train()
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")
     groups = [
@@ -226,6 +252,7 @@ def train(cfg: TrainConfig) -> Path:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     pos_weight = torch.full((len(labels),), cfg.pos_weight, device=device)
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    soft_bce = torch.nn.BCEWithLogitsLoss(reduction="none")  # the teacher's probabilities already carry its weighting
     step = 0
     history: list[dict] = []
     start_epoch, skip_batches, resumed_running = 1, 0, 0.0
@@ -272,7 +299,12 @@ def train(cfg: TrainConfig) -> Path:
             width = int(mask.sum(1).max())  # trim padding shared by the whole batch
             ids, mask, y, lm = (t[:, :width].to(device) for t in (ids, mask, y, lm))
             logits = model(ids, mask)
-            loss = (bce(logits, y).mean(-1) * lm).sum() / lm.sum().clamp(min=1.0)
+            hm = lm * torch.from_numpy(data["hard"][idx]).to(device)[:, None]
+            loss = (bce(logits, y).mean(-1) * hm).sum() / hm.sum().clamp(min=1.0)
+            if cfg.distill > 0:
+                soft = torch.from_numpy(data["soft"][idx])[:, :width].to(device)
+                loss = (1 - cfg.distill) * loss + cfg.distill * (
+                    (soft_bce(logits, soft).mean(-1) * lm).sum() / lm.sum().clamp(min=1.0))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -305,7 +337,8 @@ def train(cfg: TrainConfig) -> Path:
 def _same_run(saved: dict, cfg: TrainConfig) -> bool:
     """Whether a saved run used this configuration (where it ran and how often it saved do not count)."""
     ignore = ("device", "threads", "save_every")
-    defaults = {"layers": 0}  # runs saved before the option existed
+    defaults = {"layers": 0, "teacher": None, "init_teacher": False, "distill": 0.0,
+                "unlabelled": False}  # runs saved before the options existed
     old = {**defaults, **{k: v for k, v in saved.items() if k not in ignore}}
     return old == {k: v for k, v in asdict(cfg).items() if k not in ignore}
 
@@ -318,6 +351,7 @@ def _windows_for(e: Encoded, spans, window: int, cls_id: int, sep_id: int) -> di
     mask = np.zeros((k, size), np.int64)
     y = np.zeros((k, size, n_labels), np.float32)
     lm = np.zeros((k, size), np.float32)
+    soft = np.zeros((k, size, n_labels), np.float32) if e.soft is not None else None
     for r, (a, b) in enumerate(spans):
         n = b - a
         ids[r, 0] = cls_id
@@ -326,7 +360,13 @@ def _windows_for(e: Encoded, spans, window: int, cls_id: int, sep_id: int) -> di
         mask[r, :n + 2] = 1
         y[r, 1:n + 1] = e.labels[a:b]
         lm[r, 1:n + 1] = 1.0
-    return {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm}
+        if soft is not None:
+            soft[r, 1:n + 1] = e.soft[a:b]
+    out = {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm,
+           "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32)}
+    if soft is not None:
+        out["soft"] = soft
+    return out
 
 
 if __name__ == "__main__":  # python -m propscan.train.trainer DATA OUT [EPOCHS]
