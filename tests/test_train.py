@@ -91,3 +91,13 @@ def test_teacher_weights_are_read_back_from_the_shipped_int8_graph():
         assert state[p + "intermediate.dense.weight"].shape == (1536, 384)
         assert state[p + "output.dense.weight"].shape == (384, 1536)
     assert all(np.isfinite(v).all() for v in state.values())
+
+
+def test_a_student_never_shares_the_teachers_version_name():
+    from propscan.train.pipeline import MODEL_NAME, model_name
+    from propscan.train.trainer import TrainConfig
+
+    assert model_name(TrainConfig(data="d")) == MODEL_NAME  # the shipped recipe keeps its name
+    names = {model_name(TrainConfig(data="d", layers=3, distill=0.5)), model_name(TrainConfig(data="d", layers=3)),
+             model_name(TrainConfig(data="d", distill=0.5)), MODEL_NAME}
+    assert len(names) == 4

@@ -40,9 +40,20 @@ def fresh(a: Analysis) -> Analysis:
                                     language="en", paragraphs=list(art.paragraphs)))
 
 
+def model_name(cfg: TrainConfig) -> str:
+    """The tagger's name; a student's says how many layers it kept and that it was distilled.
+
+    Why: the version (name + date) keys cached outputs (``protocol_fit``'s token cache) and the
+    calibrators a tagger accepts, so two taggers trained the same day must not share it.
+    """
+    if not cfg.layers or cfg.layers >= 6:
+        return MODEL_NAME + ("-distilled" if cfg.distill else "")
+    return f"propscan-tagger-minilm-l{cfg.layers}" + ("-distilled" if cfg.distill else "")
+
+
 def write_config(out: Path, cfg: TrainConfig, extra: dict[str, Any]) -> dict[str, Any]:
     d = {
-        "name": MODEL_NAME,
+        "name": model_name(cfg),
         "labels": list(cfg.labels),
         "language": "en",
         "window": cfg.window,
@@ -95,7 +106,7 @@ def run(cfg: TrainConfig, *, checkpoint: str | None = None, install: bool = Fals
     export_onnx(checkpoint, cfg.labels, out, layers=cfg.layers)
     stride = inference_stride or cfg.stride
     trained_on = _dt.date.today().isoformat()
-    version = f"{MODEL_NAME}-{trained_on}"
+    version = f"{model_name(cfg)}-{trained_on}"
     base_cfg = {"version": version, "trained": trained_on, "inference_stride": stride,
                 "span_thresholds": {t: 0.5 for t in cfg.labels}}
     write_config(out, cfg, dict(base_cfg))
