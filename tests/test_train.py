@@ -64,16 +64,16 @@ def test_encode_aligns_real_tokenizer_offsets(tmp_path):
 
 def test_distillation_windows_carry_the_teachers_probabilities_and_whether_gold_exists():
     from propscan.train.data import Encoded
-    from propscan.train.trainer import _windows_for
+    from propscan.train.data import article_windows
 
     n = 5
     soft = np.linspace(0, 1, n * 2, dtype=np.float32).reshape(n, 2)
     e = Encoded("u", np.arange(100, 100 + n), np.stack([np.arange(n) * 2, np.arange(n) * 2 + 1], 1),
                 np.zeros((n, 2), np.float32), soft=soft, hard=False)
-    w = _windows_for(e, [(0, n)], window=6, cls_id=1, sep_id=2)
+    w = article_windows(e, [(0, n)], window=6, cls_id=1, sep_id=2)
     assert w["hard"].tolist() == [0.0]  # an unlabelled text: only its soft targets teach
     assert np.array_equal(w["soft"][0, 1:n + 1], soft) and w["soft"][0, 0].sum() == 0
-    plain = _windows_for(Encoded("g", e.ids, e.offsets, e.labels), [(0, n)], window=6, cls_id=1, sep_id=2)
+    plain = article_windows(Encoded("g", e.ids, e.offsets, e.labels), [(0, n)], window=6, cls_id=1, sep_id=2)
     assert "soft" not in plain and plain["hard"].tolist() == [1.0]
 
 

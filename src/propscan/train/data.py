@@ -71,36 +71,47 @@ def encode(analysis: Analysis, tokenizer, labels: Sequence[str]) -> Encoded:
     return Encoded(analysis.article.id, ids, offsets, token_labels(offsets, spans, labels))
 
 
-def make_windows(encoded: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
-                 pad_id: int = 0) -> dict[str, np.ndarray]:
-    """Stack all windows of all articles: input_ids, attention_mask, labels, label_mask.
+def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, cls_id: int, sep_id: int,
+                    pad_id: int = 0) -> dict[str, np.ndarray]:
+    """One article's windows ``spans`` (token ranges): input_ids, attention_mask, labels, label_mask, hard
+    (and soft, the teacher's probabilities, when the article has them).
 
     Each window is ``[CLS] tokens [SEP]`` padded to ``window + 2``; ``label_mask``
     is 1 on real (non-special, non-pad) tokens, the only ones the loss sees.
     """
-    rows_ids, rows_mask, rows_y, rows_lm = [], [], [], []
-    n_labels = encoded[0].labels.shape[1] if encoded else 0
     size = window + 2
-    for e in encoded:
-        for a, b in windows(len(e.ids), window, stride):
-            n = b - a
-            ids = np.full(size, pad_id, dtype=np.int64)
-            ids[0] = cls_id
-            ids[1:n + 1] = e.ids[a:b]
-            ids[n + 1] = sep_id
-            mask = np.zeros(size, dtype=np.int64)
-            mask[:n + 2] = 1
-            y = np.zeros((size, n_labels), dtype=np.float32)
-            y[1:n + 1] = e.labels[a:b]
-            lm = np.zeros(size, dtype=np.float32)
-            lm[1:n + 1] = 1.0
-            rows_ids.append(ids)
-            rows_mask.append(mask)
-            rows_y.append(y)
-            rows_lm.append(lm)
-    return {
-        "input_ids": np.stack(rows_ids) if rows_ids else np.zeros((0, size), np.int64),
-        "attention_mask": np.stack(rows_mask) if rows_mask else np.zeros((0, size), np.int64),
-        "labels": np.stack(rows_y) if rows_y else np.zeros((0, size, n_labels), np.float32),
-        "label_mask": np.stack(rows_lm) if rows_lm else np.zeros((0, size), np.float32),
-    }
+    n_labels = e.labels.shape[1]
+    k = len(spans)
+    ids = np.full((k, size), pad_id, np.int64)
+    mask = np.zeros((k, size), np.int64)
+    y = np.zeros((k, size, n_labels), np.float32)
+    lm = np.zeros((k, size), np.float32)
+    soft = np.zeros((k, size, n_labels), np.float32) if e.soft is not None else None
+    for r, (a, b) in enumerate(spans):
+        n = b - a
+        ids[r, 0] = cls_id
+        ids[r, 1:n + 1] = e.ids[a:b]
+        ids[r, n + 1] = sep_id
+        mask[r, :n + 2] = 1
+        y[r, 1:n + 1] = e.labels[a:b]
+        lm[r, 1:n + 1] = 1.0
+        if soft is not None:
+            soft[r, 1:n + 1] = e.soft[a:b]
+    out = {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm,
+           "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32)}
+    if soft is not None:
+        out["soft"] = soft
+    return out
+
+
+def make_windows(encoded: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
+                 pad_id: int = 0) -> dict[str, np.ndarray]:
+    """All windows of all articles on the inference grid, stacked: input_ids, attention_mask, labels,
+    label_mask (``article_windows`` per article)."""
+    size = window + 2
+    n_labels = encoded[0].labels.shape[1] if encoded else 0
+    empty = {"input_ids": np.zeros((0, size), np.int64), "attention_mask": np.zeros((0, size), np.int64),
+             "labels": np.zeros((0, size, n_labels), np.float32), "label_mask": np.zeros((0, size), np.float32)}
+    parts = [article_windows(e, windows(len(e.ids), window, stride), window, cls_id, sep_id, pad_id)
+             for e in encoded]
+    return {k: np.concatenate([v] + [p[k] for p in parts]) for k, v in empty.items()}

@@ -23,7 +23,7 @@ import numpy as np
 from ..detect.decoding import stitch, windows
 from ..document import Analysis
 from ..taxonomy import TECHNIQUE_NAMES
-from .data import Encoded, encode, load_tokenizer, make_windows
+from .data import Encoded, article_windows, encode, load_tokenizer, make_windows
 
 
 @dataclass
@@ -283,7 +283,7 @@ def train(cfg: TrainConfig) -> Path:
         for e in train_enc:
             off = int(rng.integers(0, cfg.stride)) if epoch > 1 else 0
             spans = windows(len(e.ids), cfg.window, cfg.stride, off)
-            parts.append(_windows_for(e, spans, cfg.window, cls_id, sep_id))
+            parts.append(article_windows(e, spans, cfg.window, cls_id, sep_id))
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         order = rng.permutation(len(data["input_ids"]))
         running = 0.0
@@ -341,32 +341,6 @@ def _same_run(saved: dict, cfg: TrainConfig) -> bool:
                 "unlabelled": False}  # runs saved before the options existed
     old = {**defaults, **{k: v for k, v in saved.items() if k not in ignore}}
     return old == {k: v for k, v in asdict(cfg).items() if k not in ignore}
-
-
-def _windows_for(e: Encoded, spans, window: int, cls_id: int, sep_id: int) -> dict[str, np.ndarray]:
-    size = window + 2
-    n_labels = e.labels.shape[1]
-    k = len(spans)
-    ids = np.zeros((k, size), np.int64)
-    mask = np.zeros((k, size), np.int64)
-    y = np.zeros((k, size, n_labels), np.float32)
-    lm = np.zeros((k, size), np.float32)
-    soft = np.zeros((k, size, n_labels), np.float32) if e.soft is not None else None
-    for r, (a, b) in enumerate(spans):
-        n = b - a
-        ids[r, 0] = cls_id
-        ids[r, 1:n + 1] = e.ids[a:b]
-        ids[r, n + 1] = sep_id
-        mask[r, :n + 2] = 1
-        y[r, 1:n + 1] = e.labels[a:b]
-        lm[r, 1:n + 1] = 1.0
-        if soft is not None:
-            soft[r, 1:n + 1] = e.soft[a:b]
-    out = {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm,
-           "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32)}
-    if soft is not None:
-        out["soft"] = soft
-    return out
 
 
 if __name__ == "__main__":  # python -m propscan.train.trainer DATA OUT [EPOCHS]
