@@ -122,6 +122,22 @@ def test_protocol_metrics_from_per_article_sums():
     assert P.cv_fold("111") == P.cv_fold("111") and {P.cv_fold(str(i)) for i in range(50)} == set(range(5))
 
 
+def test_paired_difference_of_two_taggers_on_the_same_articles():
+    from propscan.train.protocol_fit import paired_difference
+
+    rng = np.random.default_rng(3)
+    si = rng.integers(1, 9, (40, 4)).astype(float)
+    st3 = rng.integers(1, 9, (40, 3)).astype(float)
+    a = {"per_article": {part: {"si": si, "spans": si, "st3": st3} for part in ("oof", "outer_unseen")}}
+    same = paired_difference(a, a, n=100)
+    assert same["oof"]["st3"] == [0.0, 0.0, 0.0]  # the same articles resampled under both: no noise left
+    better = {"per_article": {part: {"si": si, "spans": si, "st3": st3 * [1.5, 0.5, 0.5]}
+                              for part in ("oof", "outer_unseen")}}
+    d, lo, hi = paired_difference(better, a, n=200)["outer_unseen"]["st3"]
+    assert d == pytest.approx(P.f1_from_counts(st3 * [1.5, 0.5, 0.5]) - P.f1_from_counts(st3), abs=1e-4)
+    assert 0 < lo <= d <= hi
+
+
 @pytest.mark.skipif(not cal.CONFIG.is_file(), reason="no shipped calibration.json")
 def test_shipped_calibration_matches_the_tagger_labels_and_states_its_threshold():
     labels = json.loads((cal.CONFIG.parent / "tagger.json").read_text(encoding="utf-8"))["labels"]

@@ -288,7 +288,8 @@ def calibrated_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any
     outer_items = items_for(pr.outer_set, pr.outer_cache, pr.labels, th)
     fold_thr = out_of_fold(items, len(pr.labels))
     oof_cal = calibration_stats(items)
-    out: dict[str, Any] = {"oof": summary(oof_stats(items, fold_thr), oof_cal, bootstrap),
+    oof_s = oof_stats(items, fold_thr)
+    out: dict[str, Any] = {"oof": summary(oof_s, oof_cal, bootstrap),
                            "oof_fold_thresholds": sorted(set(fold_thr)),
                            "reliability": {k: P.reliability(v) for k, v in oof_cal.items()}}
     cal = fit(items, len(pr.labels))
@@ -296,10 +297,32 @@ def calibrated_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any
     threshold = choose_threshold(items)
     apply(outer_items, cal)
     outer_cal = calibration_stats(outer_items)
-    out["outer_unseen"] = summary(stats(outer_items, threshold), outer_cal, bootstrap)
+    outer_s = stats(outer_items, threshold)
+    out["outer_unseen"] = summary(outer_s, outer_cal, bootstrap)
+    out["per_article"] = {"oof": oof_s, "outer_unseen": outer_s}
     out["reliability_outer"] = {k: P.reliability(v) for k, v in outer_cal.items()}
     out["threshold"] = threshold
     out["calibrators"] = cal
+    return out
+
+
+def paired_difference(a: dict[str, Any], b: dict[str, Any], n: int = P.BOOTSTRAP) -> dict[str, Any]:
+    """Scores of rule ``a`` minus rule ``b`` on the same articles, with paired bootstrap 95% intervals.
+
+    Why paired: two taggers scored on the same 77 (16) articles share most of their sampling noise, so
+    the interval of the difference is much narrower than either interval alone; the same resampled
+    articles are scored under both.
+    """
+    out: dict[str, Any] = {}
+    for part in ("oof", "outer_unseen"):
+        sa, sb = a["per_article"][part], b["per_article"][part]
+        row = {}
+        for key, fn in (("si", P.overlap_f1), ("spans", P.overlap_f1), ("st3", P.f1_from_counts)):
+            def diff(ix: np.ndarray, key: str = key, fn: Callable = fn) -> float:
+                return fn(sa[key][ix]) - fn(sb[key][ix])
+            k = len(sa[key])
+            row[key] = [round(diff(np.arange(k)), 4), *[round(x, 4) for x in P.bootstrap(np.arange(k), diff, n)]]
+        out[part] = row
     return out
 
 
@@ -353,12 +376,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--bootstrap", type=int, default=P.BOOTSTRAP)
     ap.add_argument("--model-dir", type=Path, help="measure (and with --write, calibrate) the tagger in this folder "
                                                   "instead of the shipped one; it must be trained on the same split")
+    ap.add_argument("--against", metavar="DIR", help="also measure the tagger in DIR ('shipped': the shipped one) "
+                                                     "and print the difference, with paired bootstrap intervals")
     args = ap.parse_args(argv)
     pr = Protocol.load(args.data, Path(args.cache), args.model_dir)
     got = calibrated_rule(pr, args.bootstrap)
     measured = {k: got[k] for k in ("oof", "oof_fold_thresholds", "outer_unseen")}
     print(json.dumps(measured, indent=1))
     print(f"threshold {got['threshold']}")
+    if args.against:
+        other = Protocol.load(args.data, Path(args.cache), None if args.against == "shipped" else Path(args.against))
+        if [a.article.id for a in other.fit_set + other.outer_set] != [a.article.id for a in pr.fit_set + pr.outer_set]:
+            raise SystemExit("the two taggers are not measured on the same articles")
+        ref = calibrated_rule(other, args.bootstrap)
+        print(f"difference, this tagger minus {args.against} (paired bootstrap 95% intervals):")
+        print(json.dumps(paired_difference(got, ref, args.bootstrap), indent=1))
     if args.write:
         folder = args.model_dir or CALIBRATION.parent
         version = json.loads((folder / "tagger.json").read_text(encoding="utf-8"))["version"]
