@@ -27,6 +27,7 @@ from typing import Any
 
 from _common import ROOT, machine, stamp
 
+from propscan.components import Base
 from propscan.document import Analysis, Span
 from propscan.evaluate.dataset import evaluate_dataset
 from propscan.evaluate.report import markdown_table, per_label_rows, text_table
@@ -81,7 +82,7 @@ are cached under `runs/tagger-cache/` on the first run); the calibrators themsel
 `python -m propscan.train.protocol_fit --data ../shared/data --write`."""
 
 
-class Baseline:
+class Baseline(Base):
     """Loaded_Language on every paragraph (as a paragraph-long span), a fixed genre and frame set."""
 
     name = "baseline"
@@ -97,9 +98,6 @@ class Baseline:
         a.genre = {self.genre: 1.0}
         a.frames = {f: 1.0 for f in self.frames}
         return a
-
-    def pipe(self, analyses):  # type: ignore[no-untyped-def]
-        return (self(a) for a in analyses)
 
 
 def baseline_for(data: str, lang: str) -> Any:
