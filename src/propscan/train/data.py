@@ -112,6 +112,8 @@ def make_windows(encoded: Sequence[Encoded], window: int, stride: int, cls_id: i
     n_labels = encoded[0].labels.shape[1] if encoded else 0
     empty = {"input_ids": np.zeros((0, size), np.int64), "attention_mask": np.zeros((0, size), np.int64),
              "labels": np.zeros((0, size, n_labels), np.float32), "label_mask": np.zeros((0, size), np.float32)}
+    if not encoded:
+        return empty
     parts = [article_windows(e, windows(len(e.ids), window, stride), window, cls_id, sep_id, pad_id)
              for e in encoded]
-    return {k: np.concatenate([v] + [p[k] for p in parts]) for k, v in empty.items()}
+    return {k: np.concatenate([p[k] for p in parts]) for k in empty}
