@@ -5,8 +5,8 @@
 Each VERSION is a tagger version whose token probabilities ``protocol_fit``
 has cached (``runs/tagger-cache/VERSION``: run ``python -m
 propscan.train.protocol_fit --data ../shared/data --model-dir DIR`` once per
-tagger). The mean is written as one more cached "tagger" and measured by the
-same recipe as the shipped one (calibrators and threshold out-of-fold), so its
+tagger). The mean is written as the cache of one more "tagger" in a temporary
+folder (never beside the real taggers' caches) and measured by the same recipe as the shipped one (calibrators and threshold out-of-fold), so its
 figures compare with the model card's directly. The taggers must share the
 tokenizer (all MiniLM-based ones do): their token offsets are checked.
 """
@@ -26,10 +26,11 @@ from _common import ROOT
 from propscan.train import protocol_fit as pf
 
 
-def mean_cache(cache: Path, versions: list[str]) -> str:
-    """Write the mean token probabilities of ``versions`` as the cache of a new version; returns its name."""
+def mean_cache(cache: Path, versions: list[str], into: Path) -> str:
+    """Write the mean token probabilities of ``versions`` (cached under ``cache``) as the cache of a new
+    version under ``into``; returns its name."""
     name = "ensemble-" + "+".join(versions)
-    out = cache / name
+    out = into / name
     out.mkdir(parents=True, exist_ok=True)
     for f in sorted((cache / versions[0]).glob("*.npz")):
         zs = [np.load(cache / v / f.name) for v in versions if (cache / v / f.name).is_file()]
@@ -52,11 +53,13 @@ def main() -> int:
     if missing:
         print(f"no cached token probabilities for {', '.join(missing)} under {args.cache}", file=sys.stderr)
         return 2
-    name = mean_cache(args.cache, args.versions)
     cfg = json.loads((pf.CALIBRATION.parent / "tagger.json").read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory() as tmp:  # a tagger folder that only names the cached version
-        (Path(tmp) / "tagger.json").write_text(json.dumps({**cfg, "version": name}), encoding="utf-8")
-        pr = pf.Protocol.load(args.data, args.cache, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:  # the mean's cache, and a tagger folder that only names it
+        cache, tagger = Path(tmp) / "cache", Path(tmp) / "tagger"
+        tagger.mkdir()
+        name = mean_cache(args.cache, args.versions, cache)
+        (tagger / "tagger.json").write_text(json.dumps({**cfg, "version": name}), encoding="utf-8")
+        pr = pf.Protocol.load(args.data, cache, tagger)
     got = pf.calibrated_rule(pr)
     print(json.dumps({"ensemble": args.versions, "threshold": got["threshold"],
                       **{k: got[k] for k in ("oof", "outer_unseen")}}, indent=1))

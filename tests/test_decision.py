@@ -167,3 +167,19 @@ def test_a_calibration_fitted_for_another_tagger_is_not_applied(tmp_path):
     assert cal.load_config(path, "new") is None
     assert cal.load_config(path, "old")["threshold"] == 0.2
     assert cal.load_config(tmp_path / "absent.json", "new") is None
+
+
+def test_feed_weights_make_reports_count_as_in_a_news_feed():
+    from propscan.train.protocol_fit import genre_weights, weighted
+
+    arts = [Analysis(article=Article(id=str(i), text="x")) for i in range(6)]
+    for a, g in zip(arts, ["opinion", "opinion", "opinion", "opinion", "reporting", None]):
+        a.genre = {g: 1.0} if g else {}
+    w = genre_weights(arts)
+    assert w[5] == 0.0  # no gold genre: left out
+    share = w[4] / (w[4] + w[:4].sum())  # the one report against the four opinion pieces, as in the feed mix
+    assert share == pytest.approx(P.FEED_MIX["reporting"] / (P.FEED_MIX["reporting"] + P.FEED_MIX["opinion"]))
+    # every metric is a ratio of per-article sums: weighting scales the rows, and equal weights change nothing
+    st3 = np.array([[2.0, 1.0, 1.0], [0.0, 3.0, 1.0]])
+    assert P.f1_from_counts(weighted({"st3": st3}, np.array([1.0, 1.0]))["st3"]) == P.f1_from_counts(st3)
+    assert P.f1_from_counts(weighted({"st3": st3}, np.array([1.0, 0.0]))["st3"]) == P.f1_from_counts(st3[:1])

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..protocol import BOOTSTRAP, bootstrap
+from ..protocol import BOOTSTRAP, GENRES, bootstrap, feed_prior, feed_weights
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,22 +71,11 @@ def export_encoder(out_dir: Path = MODELS) -> None:
 
 
 RUNS = Path("runs")
-GENRES = ("opinion", "reporting", "satire")
-# the genre mix of a news feed the genre model is calibrated for (the public SemEval-2023 English dev set is
-# about two thirds reporting, a quarter opinion, a tenth satire); normalised to sum to 1
-FEED_MIX = {"opinion": 0.25, "reporting": 2 / 3, "satire": 0.1}
 FOLDS = 5
 OUTER = -1  # the fold value of an outer-set article
 
 
 # -- the validation protocol ----------------------------------------------------------------------------------
-
-def feed_prior() -> "np.ndarray":
-    import numpy as np
-
-    p = np.array([FEED_MIX[g] for g in GENRES])
-    return p / p.sum()
-
 
 def outer_ids(data: str | Path) -> set[str]:
     """Ids of the English SemEval-2023 training articles that SemEval-2020 does not have.
@@ -124,15 +113,6 @@ def figure(metric, n: int) -> dict:
     import numpy as np
 
     return {"value": round(float(metric(np.arange(n))), 3), "ci95": list(bootstrap_ci(metric, n)), "articles": n}
-
-
-def feed_weights(y) -> "np.ndarray":
-    """Weights that make the gold genres of ``y`` count in the feed mix (``FEED_MIX``)."""
-    import numpy as np
-
-    y = np.asarray(y)
-    emp = np.bincount(y, minlength=3) / max(len(y), 1)
-    return feed_prior()[y] / np.where(emp[y] > 0, emp[y], 1.0)
 
 
 def feed_macro_f1(y, pred) -> float:
