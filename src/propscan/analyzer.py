@@ -27,6 +27,7 @@ from .runtime.settings import DEFAULT, DEFAULT_MAX_CHARS, Settings
 # model file is absent in a development checkout).
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "propscan.detect.language:LanguageTagger",
+    "propscan.classify.multilingual:ParagraphModelScores",
     "propscan.detect.tagger:SpanTagger",
     "propscan.detect.repetition:RepetitionDetector",
     "propscan.detect.paragraphs:ParagraphLabeler",

@@ -47,11 +47,13 @@ LANGUAGE = "language"                  # article.language, each paragraph's lang
 SPANS = "spans"                        # technique spans (Analysis.spans, Analysis.candidates)
 PARAGRAPH_SCORES = "paragraph_scores"  # per-paragraph technique probabilities from a span model
 PARAGRAPH_LABELS = "paragraph_labels"  # ParagraphLabels.techniques
+PARAGRAPH_MODEL = "paragraph_model"    # a paragraph model's probabilities for the tagger's calibrator:
+PARAGRAPH_MODEL_SCORES = "paragraph_model_scores"  # its Analysis.scratch key
 DECISION = "decision"                  # Analysis.decision: the threshold the labels were decided at
 GENRE = "genre"
 FRAMES = "frames"
 PROFILE = "profile"
-FACTS = (LANGUAGE, SPANS, PARAGRAPH_SCORES, PARAGRAPH_LABELS, DECISION, GENRE, FRAMES, PROFILE)
+FACTS = (LANGUAGE, PARAGRAPH_MODEL, SPANS, PARAGRAPH_SCORES, PARAGRAPH_LABELS, DECISION, GENRE, FRAMES, PROFILE)
 
 __all__ = ["Base", "Component", "FACTS", "Factory", "PipelineError", "check_component", "check_order",
            "providers"]

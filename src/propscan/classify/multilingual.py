@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS
+from ..components import DECISION, LANGUAGE, PARAGRAPH_LABELS, PARAGRAPH_MODEL, PARAGRAPH_MODEL_SCORES
 from ..detect.calibration import LISTED
 from ..document import SUPPORTED_LANGUAGES, Analysis, ParagraphLabels
 from ..runtime import models
@@ -95,6 +95,29 @@ class MultilingualTechniques(EncoderModel):
             p.techniques = [t for t, v, th in zip(self.techniques, pr, thr) if v >= th]
             p.reasons = {t: "paragraph" for t in p.techniques} if shown is not None else {}
 
+    def scores(self, analysis: Analysis, para_text: list[str], langs: list[str]) -> np.ndarray:
+        """(paragraphs, techniques) probabilities of the texts ``para_text`` (paragraphs of ``analysis``) in ``langs``.
+
+        The article context is the mean of these paragraphs' embeddings; a language with its own model
+        uses it (alone or mixed with the pooled one), any other language (English) the pooled model.
+        """
+        from ..runtime.encoders import MultilingualEmbedder
+
+        embedder = MultilingualEmbedder.create(self.settings)
+        vecs = embedder.embed(para_text)
+        analysis.scratch[PARAGRAPH_VECTORS] = dict(zip(para_text, vecs))  # the lead vector reuses them
+        context = vecs.mean(axis=0)
+        context /= np.linalg.norm(context) or 1.0
+        dense = np.hstack([vecs, np.repeat(context[None, :], len(para_text), axis=0)])
+        rows = [self.features.transform_one(t) for t in para_text]
+        probs = sigmoid(linear_scores(rows, self.sparse_coef, dense, self.dense_coef, self.intercept))
+        for i, lang in enumerate(langs):
+            if lang in self.own:
+                coef, intercept = self.own[lang]
+                mine = sigmoid(dense[i] @ coef.T + intercept)
+                probs[i] = mine if self.own_mode[lang] == "own" else (probs[i] + mine) / 2
+        return probs
+
     def probabilities(self, analysis: Analysis) -> list[tuple[ParagraphLabels, str, np.ndarray]]:
         """(paragraph, language, per-technique probabilities) for every paragraph in a supported language.
 
@@ -120,20 +143,32 @@ class MultilingualTechniques(EncoderModel):
                 "its paragraphs carry no technique labels")
         if not todo:
             return []
-        from ..runtime.encoders import MultilingualEmbedder
-
-        embedder = MultilingualEmbedder.create(self.settings)
-        para_text = [text[p.start:p.end] for p, _ in todo]
-        vecs = embedder.embed(para_text)
-        analysis.scratch[PARAGRAPH_VECTORS] = dict(zip(para_text, vecs))  # the lead vector reuses them
-        context = vecs.mean(axis=0)
-        context /= np.linalg.norm(context) or 1.0
-        dense = np.hstack([vecs, np.repeat(context[None, :], len(todo), axis=0)])
-        rows = [self.features.transform_one(t) for t in para_text]
-        probs = sigmoid(linear_scores(rows, self.sparse_coef, dense, self.dense_coef, self.intercept))
-        for i, (_, lang) in enumerate(todo):
-            if lang in self.own:
-                coef, intercept = self.own[lang]
-                mine = sigmoid(dense[i] @ coef.T + intercept)
-                probs[i] = mine if self.own_mode[lang] == "own" else (probs[i] + mine) / 2
+        probs = self.scores(analysis, [text[p.start:p.end] for p, _ in todo], [lang for _, lang in todo])
         return [(p, lang, pr) for (p, lang), pr in zip(todo, probs)]
+
+
+class ParagraphModelScores(MultilingualTechniques):
+    """The same paragraph model's probabilities for English paragraphs, as a second opinion for the tagger.
+
+    Why: its features (a multilingual sentence embedding of the paragraph and of the article, character
+    n-grams) are not the tagger's, and on the validation protocol the English paragraph calibrator that
+    reads both (``detect.calibration``) labels paragraphs better than the tagger alone, most on articles
+    of another release (MODEL_CARD.md). It labels nothing: the probabilities go to ``Analysis.scratch``
+    (``PARAGRAPH_MODEL_SCORES``: paragraph index -> probabilities in ``techniques`` order), read by the
+    tagger, which comes next.
+    """
+
+    name = "paragraph-model"
+    requires = (LANGUAGE,)
+    provides = (PARAGRAPH_MODEL,)
+
+    def _label(self, analysis: Analysis) -> None:
+        text = analysis.article.text
+        todo = [i for i, p in enumerate(analysis.paragraphs)
+                if not p.flagged and analysis.paragraph_language(p) == ENGLISH and text[p.start:p.end].strip()]
+        if not todo:
+            return
+        probs = self.scores(analysis, [text[analysis.paragraphs[i].start:analysis.paragraphs[i].end] for i in todo],
+                            [ENGLISH] * len(todo))
+        analysis.scratch[PARAGRAPH_MODEL_SCORES] = {"techniques": self.techniques,
+                                                   "rows": dict(zip(todo, probs))}

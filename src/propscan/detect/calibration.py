@@ -10,7 +10,11 @@ saw (``propscan.train.calibrate.fit_platt``; the protocol in
 * span: P(the span overlaps an annotated span of its technique | the mean and
   the highest token probability inside it);
 * paragraph: P(annotators gave the paragraph the technique | its highest token
-  probability).
+  probability); for English also ``paragraph_model``, the same for the paragraph
+  model's probability (``classify.multilingual.ParagraphModelScores``), and a
+  paragraph's probability is then the weighted mean of the two,
+  ``paragraph_model_weight`` on the second (a paragraph that model did not score
+  keeps the tagger's).
 
 The decision rule is one number, ``threshold``: a label is shown when its
 calibrated probability reaches it (``decide``). A technique whose calibrator
@@ -41,7 +45,8 @@ LISTED = 0.01
 
 
 def paragraph_probs(level: Any, peak: np.ndarray) -> np.ndarray:
-    """(n_paragraphs, n_labels) calibrated probabilities from the highest token probabilities, by ``level``."""
+    """(n_paragraphs, n_labels) calibrated probabilities, by ``level``, from raw ones (the highest token
+    probabilities, or the paragraph model's)."""
     n, t = peak.shape
     return level(np.tile(np.arange(t), n), logit(peak.reshape(-1, 1))).reshape(n, t)
 
@@ -117,14 +122,24 @@ class Levels:
         self.labels = list(labels)
         self.span = LevelCalibrator.from_dict(labels, d["span"])
         self.paragraph = LevelCalibrator.from_dict(labels, d["paragraph"])
+        pm = d.get("paragraph_model")
+        self.paragraph_model = LevelCalibrator.from_dict(labels, pm) if pm else None
+        self.model_weight = float(d.get("paragraph_model_weight", 0.0)) if pm else 0.0
 
     def spans(self, tech: np.ndarray, mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
         """Calibrated span probabilities from each span's mean and highest token probability."""
         return self.span(tech, span_features(self.span.features, mean, peak))
 
-    def paragraphs(self, peak: np.ndarray) -> np.ndarray:
-        """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities."""
-        return paragraph_probs(self.paragraph, peak)
+    def paragraphs(self, peak: np.ndarray, model: np.ndarray | None = None) -> np.ndarray:
+        """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities and,
+        when given and calibrated for, the paragraph model's probabilities ``model`` (same shape; NaN where
+        that model did not score the paragraph: the tagger's probability stands alone there)."""
+        own = paragraph_probs(self.paragraph, peak)
+        if model is None or self.paragraph_model is None or not len(own):
+            return own
+        other = paragraph_probs(self.paragraph_model, np.nan_to_num(model, nan=0.5))
+        mixed = (1.0 - self.model_weight) * own + self.model_weight * other
+        return np.where(np.isnan(model) | ~self.paragraph.enabled[None, :], own, mixed)
 
 
 class Calibration(Levels):

@@ -34,6 +34,10 @@ MIN_SUPPORT = 3
 TAU = 0.4  # token threshold at which span candidates are decoded (chosen on the protocol, see the model card)
 SPAN_FEATURES = ("logit_peak",)
 SHRINK = 10.0
+# English paragraphs: the weight of the paragraph model's calibrated probability
+# (``classify.multilingual.ParagraphModelScores``) in the mean with the tagger's (chosen out of fold among
+# 0.4-0.8 by the threshold's objective; model card)
+MODEL_WEIGHT = 0.7
 DECODE = {"min_chars": 4, "max_gap": 2}
 GRID = tuple(float(x) for x in np.round(np.arange(0.1, 0.701, 0.025), 3))
 
@@ -54,6 +58,7 @@ class Item:
     pgold: np.ndarray  # (paragraphs, labels) bool
     cal: np.ndarray = field(default_factory=lambda: np.zeros(0))
     comb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    model: np.ndarray | None = None  # (paragraphs, labels): the paragraph model's probabilities, if it reads them
 
 
 def token_cache(articles: Sequence[Analysis], folder: Path,
@@ -81,11 +86,52 @@ def token_cache(articles: Sequence[Analysis], folder: Path,
     return out
 
 
+def paragraph_model_cache(articles: Sequence[Analysis], labels: Sequence[str], folder: Path) -> list[np.ndarray]:
+    """The paragraph model's (paragraphs, labels) probabilities per article, computed once into ``folder``.
+
+    Computed as the pipeline does (``ParagraphModelScores`` after the language check, on a copy of the
+    article without its annotations); a paragraph it does not score reads NaN, as at run time.
+    """
+    import copy
+
+    from ..classify.multilingual import ParagraphModelScores
+    from ..components import PARAGRAPH_MODEL_SCORES
+    from ..detect.language import LanguageTagger
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model = language = None
+    out = []
+    for a in articles:
+        f = folder / f"{a.article.id}.npy"
+        if not f.is_file():
+            if model is None:
+                model, language = ParagraphModelScores.create(), LanguageTagger.create()
+                if model is None or language is None:
+                    raise SystemExit("needs the shipped paragraph model (models/st3-multilingual.npz)")
+            b = copy.deepcopy(a)
+            b.spans, b.gold = [], None
+            for p in b.paragraphs:
+                p.techniques, p.scores = [], {}
+            b = model(language(b))
+            got = b.scratch.get(PARAGRAPH_MODEL_SCORES, {"techniques": [], "rows": {}})
+            col = {t: j for j, t in enumerate(got["techniques"])}
+            m = np.full((len(b.paragraphs), len(labels)), np.nan, np.float32)
+            for i, row in got["rows"].items():
+                for j, t in enumerate(labels):
+                    if t in col:
+                        m[i, j] = row[col[t]]
+            np.save(f, m)
+        out.append(np.load(f))
+    return out
+
+
 def items_for(articles: Sequence[Analysis], cache: Sequence[tuple[np.ndarray, np.ndarray]], labels: Sequence[str],
-              thresholds: Sequence[float], **decode: Any) -> list[Item]:
+              thresholds: Sequence[float], models: Sequence[np.ndarray] | None = None, **decode: Any) -> list[Item]:
+    """One ``Item`` per article; ``models``: the paragraph model's probabilities per article, when the paragraph
+    calibrator reads them (English)."""
     index = {t: j for j, t in enumerate(labels)}
     out = []
-    for a, (offs, probs) in zip(articles, cache):
+    for k, (a, (offs, probs)) in enumerate(zip(articles, cache)):
         text = a.article.text
         kw = {**DECODE, **decode}
         c = decode_candidates(text, offs, probs, labels, thresholds, breaks=line_breaks(text, offs), **kw)
@@ -98,7 +144,8 @@ def items_for(articles: Sequence[Analysis], cache: Sequence[tuple[np.ndarray, np
                 if t in index:
                     pg[i, index[t]] = True
         out.append(Item(a.article.id, c, np.array([index[x[2]] for x in c], int), np.array([x[3] for x in c]),
-                        np.array([x[4] for x in c]), hit, gold, bounds, paragraph_scores(offs, probs, bounds), pg))
+                        np.array([x[4] for x in c]), hit, gold, bounds, paragraph_scores(offs, probs, bounds), pg,
+                        model=None if models is None else models[k]))
     return out
 
 
@@ -109,6 +156,11 @@ def _span_x(it: Item) -> np.ndarray:
 def _par_x(it: Item) -> np.ndarray:
     """Paragraph calibrator inputs, one row per (paragraph, technique), paragraph-major."""
     return logit(it.raw.reshape(-1, 1))
+
+
+def _model_x(it: Item) -> np.ndarray:
+    """The paragraph model calibrator's inputs, as ``_par_x`` (a paragraph it did not score: logit 0)."""
+    return logit(np.nan_to_num(it.model, nan=0.5).reshape(-1, 1))
 
 
 def _apply(W: np.ndarray, tech: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -122,9 +174,14 @@ def fit(items: Sequence[Item], n_labels: int) -> dict[str, tuple[np.ndarray, np.
     span = fit_platt(np.concatenate([_span_x(it) for it in items]), np.concatenate([it.hit for it in items]),
                      tech, n_labels, SHRINK)
     ptech = np.concatenate([np.tile(np.arange(n_labels), len(it.raw)) for it in items])
-    par = fit_platt(np.concatenate([_par_x(it) for it in items]),
-                    np.concatenate([it.pgold.reshape(-1) for it in items]), ptech, n_labels, SHRINK)
-    return {"span": span, "paragraph": par}
+    pgold = np.concatenate([it.pgold.reshape(-1) for it in items])
+    par = fit_platt(np.concatenate([_par_x(it) for it in items]), pgold, ptech, n_labels, SHRINK)
+    out = {"span": span, "paragraph": par}
+    if items and all(it.model is not None for it in items):
+        scored = np.concatenate([~np.isnan(it.model.reshape(-1)) for it in items])
+        out["paragraph_model"] = fit_platt(np.concatenate([_model_x(it) for it in items])[scored], pgold[scored],
+                                           ptech[scored], n_labels, SHRINK)
+    return out
 
 
 def apply(items: Sequence[Item], cal: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
@@ -135,6 +192,9 @@ def apply(items: Sequence[Item], cal: dict[str, tuple[np.ndarray, np.ndarray]]) 
         it.cal = np.where(on, _apply(Ws, it.tech, _span_x(it)), 0.0) if len(it.tech) else np.zeros(0)
         n, t = it.raw.shape
         pc = _apply(Wp, np.tile(np.arange(t), n), _par_x(it)).reshape(n, t)
+        if "paragraph_model" in cal and it.model is not None:  # English: the weighted mean with the paragraph model
+            pm = _apply(cal["paragraph_model"][0], np.tile(np.arange(t), n), _model_x(it)).reshape(n, t)
+            pc = np.where(np.isnan(it.model), pc, (1.0 - MODEL_WEIGHT) * pc + MODEL_WEIGHT * pm)
         pc[:, ppos < MIN_SUPPORT] = 0.0
         for (s, e, _, _, _), j, p in zip(it.cands, it.tech, it.cal):
             for i, (a, b) in enumerate(it.bounds):
@@ -243,11 +303,13 @@ def to_json(cal: dict[str, tuple[np.ndarray, np.ndarray]], labels: Sequence[str]
                 "enabled": [t for j, t in enumerate(labels) if pos[j] >= MIN_SUPPORT]}
 
     return {
-        "version": "calibration-platt-1",
+        "version": "calibration-platt-2" if "paragraph_model" in cal else "calibration-platt-1",
         "tagger_version": tagger_version,
         "threshold": threshold,
         "span": {"decode_threshold": TAU, "decode": DECODE, **level(*cal["span"], SPAN_FEATURES)},
         "paragraph": level(*cal["paragraph"], ["logit_peak"]),
+        **({"paragraph_model": level(*cal["paragraph_model"], ["logit_paragraph_model"]),
+            "paragraph_model_weight": MODEL_WEIGHT} if "paragraph_model" in cal else {}),
         "fitted_on": "the crc32-validation English SemEval-2023 articles outside the protocol's outer set "
                      "(never seen by the tagger)",
         "measured": measured,
@@ -264,6 +326,8 @@ class Protocol:
     fit_cache: list[tuple[np.ndarray, np.ndarray]]
     outer_cache: list[tuple[np.ndarray, np.ndarray]]
     n_outer: int  # all outer articles, seen by the tagger or not
+    fit_models: list[np.ndarray] | None = None  # the paragraph model's probabilities (None: not read)
+    outer_models: list[np.ndarray] | None = None
 
     @classmethod
     def load(cls, data: str | Path, cache: Path, model_dir: Path | None = None) -> "Protocol":
@@ -278,14 +342,20 @@ class Protocol:
         fit_set = [a for a in unseen if a.article.id not in outer]
         outer_set = [a for a in unseen if a.article.id in outer]
         c = token_cache(fit_set + outer_set, cache, model_dir)
-        return cls(labels, fit_set, outer_set, c[:len(fit_set)], c[len(fit_set):], len(outer))
+        from ..classify.features import load_npz
+        from ..runtime import models as M
+
+        version = str(load_npz(M.path(M.MULTILINGUAL))["version"])
+        m = paragraph_model_cache(fit_set + outer_set, labels, cache.parent / f"paragraph-model-{version}")
+        return cls(labels, fit_set, outer_set, c[:len(fit_set)], c[len(fit_set):], len(outer),
+                   m[:len(fit_set)], m[len(fit_set):])
 
 
 def calibrated_rule(pr: Protocol, bootstrap: int = P.BOOTSTRAP) -> dict[str, Any]:
     """The shipped recipe: OOF on the fit set, then fitted on all of it and measured on the unseen outer set."""
     th = [TAU] * len(pr.labels)
-    items = items_for(pr.fit_set, pr.fit_cache, pr.labels, th)
-    outer_items = items_for(pr.outer_set, pr.outer_cache, pr.labels, th)
+    items = items_for(pr.fit_set, pr.fit_cache, pr.labels, th, pr.fit_models)
+    outer_items = items_for(pr.outer_set, pr.outer_cache, pr.labels, th, pr.outer_models)
     fold_thr = out_of_fold(items, len(pr.labels))
     oof_cal = calibration_stats(items)
     oof_s = oof_stats(items, fold_thr)
