@@ -183,3 +183,33 @@ def test_feed_weights_make_reports_count_as_in_a_news_feed():
     st3 = np.array([[2.0, 1.0, 1.0], [0.0, 3.0, 1.0]])
     assert P.f1_from_counts(weighted({"st3": st3}, np.array([1.0, 1.0]))["st3"]) == P.f1_from_counts(st3)
     assert P.f1_from_counts(weighted({"st3": st3}, np.array([1.0, 0.0]))["st3"]) == P.f1_from_counts(st3[:1])
+
+
+def test_paragraph_probability_is_the_weighted_mean_of_the_two_calibrated_models():
+    labels = ["Doubt", "Slogans"]
+    level = {"features": ["logit_peak"], "coef": {t: [0.0, 1.0] for t in labels}, "enabled": labels}
+    d = {"span": level, "paragraph": {**level, "enabled": ["Doubt"]},
+         "paragraph_model": {**level, "features": ["logit_paragraph_model"]}, "paragraph_model_weight": 0.7}
+    c = cal.Levels(labels, d)
+    peak = np.array([[0.2, 0.9], [0.2, 0.9]])
+    model = np.array([[0.6, 0.9], [np.nan, np.nan]])  # the second paragraph was not scored by the paragraph model
+    p = c.paragraphs(peak, model)
+    assert p[0, 0] == pytest.approx(0.3 * 0.2 + 0.7 * 0.6)  # identity calibrators: the plain weighted mean
+    assert p[1, 0] == pytest.approx(0.2)  # the tagger's alone where the paragraph model said nothing
+    assert (p[:, 1] == 0).all()  # switched off at paragraph level stays off, whatever the second model says
+    assert np.allclose(c.paragraphs(peak), [[0.2, 0.0], [0.2, 0.0]])  # no paragraph model: the tagger's alone
+
+
+@pytest.mark.skipif(not cal.CONFIG.is_file(), reason="no shipped calibration.json")
+def test_english_paragraphs_read_the_paragraph_model_before_the_tagger():
+    from propscan.analyzer import Analyzer, build
+    from propscan.components import PARAGRAPH_MODEL_SCORES
+
+    steps = build(("propscan.detect.language:LanguageTagger", "propscan.classify.multilingual:ParagraphModelScores"))
+    if len(steps) < 2:
+        pytest.skip("paragraph model not shipped")
+    text = ("Title of a report\n\nThe corrupt elite keeps lying to all of us, and everyone knows it.\n\n"
+            "Rain is expected in the north on Tuesday, the weather service said.")
+    a = Analyzer(steps)(Article(id="pm", text=text))
+    rows = a.scratch[PARAGRAPH_MODEL_SCORES]["rows"]
+    assert sorted(rows) == [0, 1, 2] and all(((r >= 0) & (r <= 1)).all() for r in rows.values())
