@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from propscan.runtime.cache import DONE, cached_arrays, cached_file
+from propscan.runtime.cache import DONE, cached_arrays, cached_file, drop_pages
 from propscan.runtime.loading import Loading
 from propscan.runtime.settings import Settings, from_environ
 
@@ -62,6 +62,14 @@ def test_cached_arrays_are_built_once_then_mapped_read_only(cache: Path, demo: D
         assert np.array_equal(np.asarray(first[k]).reshape(-1), again[k].reshape(-1))
     assert not again["table"].flags.writeable
     assert type(again["table"]) is np.ndarray  # not np.memmap: arithmetic gives plain arrays
+
+
+def test_mapped_pages_can_be_given_back_and_are_read_again(cache: Path, demo: Demo) -> None:
+    demo.load()
+    mapped = demo.load()["table"]
+    assert drop_pages(mapped) and drop_pages(mapped[1:])  # a view finds its file too
+    assert mapped.tolist() == np.arange(12, dtype=np.uint8).reshape(3, 4).tolist()  # read again, unchanged
+    assert not drop_pages(np.zeros(3))  # not mapped from a file: nothing to give back
 
 
 def test_a_changed_source_rebuilds_and_drops_the_old_copy(cache: Path, demo: Demo) -> None:

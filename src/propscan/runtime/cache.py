@@ -76,6 +76,25 @@ def _load(folder: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
+def drop_pages(array: np.ndarray) -> bool:
+    """Give back to the kernel the resident pages of the cached file ``array`` is mapped from.
+
+    Why: a mapped table (the sentence encoder's 65 MB of embeddings) stays resident wherever it was read,
+    so every article's vocabulary adds to the process's resident memory; the pages are clean copies of the
+    file, read again (from the page cache) when next needed. False when ``array`` is not mapped from a file.
+    """
+    import mmap
+
+    base = array
+    while base is not None and not isinstance(base, np.memmap):
+        base = getattr(base, "base", None)
+    m = getattr(base, "_mmap", None)
+    if m is None or not hasattr(mmap, "MADV_DONTNEED"):
+        return False
+    m.madvise(mmap.MADV_DONTNEED)
+    return True
+
+
 def _store(root: Path, name: str, key: str, write: Callable[[Path], None]) -> None:
     """Fill a new folder with ``write(folder)`` and move it into place as ``root/key``."""
     root.mkdir(parents=True, exist_ok=True)

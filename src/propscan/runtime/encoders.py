@@ -144,7 +144,13 @@ class MultilingualEmbedder:
             raise
         except Exception as e:
             raise ModelError(f"the multilingual encoder failed to load: {e}") from e
-        return np.asarray(model.encode(texts), dtype=np.float32).reshape(len(texts), USE_DIM)
+        out = np.asarray(model.encode(texts), dtype=np.float32).reshape(len(texts), USE_DIM)
+        table = getattr(getattr(model, "_backend", None), "table", None)  # set by ``_speed_up``
+        if table is not None:
+            from .cache import drop_pages
+
+            drop_pages(table)  # resident memory stays flat however many articles' vocabularies were read
+        return out
 
     __call__ = embed
 
