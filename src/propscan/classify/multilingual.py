@@ -151,9 +151,9 @@ class ParagraphModelScores(MultilingualTechniques):
     """The same paragraph model's probabilities for English paragraphs, as a second opinion for the tagger.
 
     Why: its features (a multilingual sentence embedding of the paragraph and of the article, character
-    n-grams) are not the tagger's, and on the validation protocol the English paragraph calibrator that
-    reads both (``detect.calibration``) labels paragraphs better than the tagger alone, most on articles
-    of another release (MODEL_CARD.md). It labels nothing: the probabilities go to ``Analysis.scratch``
+    n-grams) are not the tagger's, and on the validation protocol English paragraph probabilities that
+    mix both models' calibrated ones (``detect.calibration``) label paragraphs better than the tagger alone,
+    most on articles of another release (MODEL_CARD.md). It labels nothing: the probabilities go to ``Analysis.scratch``
     (``PARAGRAPH_MODEL_SCORES``: paragraph index -> probabilities in ``techniques`` order), read by the
     tagger, which comes next.
     """

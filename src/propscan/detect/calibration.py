@@ -89,6 +89,23 @@ def undetected_techniques(path: Path = CONFIG) -> dict[str, list[str]]:
             for level, key in (("spans", "span"), ("paragraphs", "paragraph"))}
 
 
+def model_matrix(got: dict[str, Any] | None, rows: Sequence[int], labels: Sequence[str]) -> np.ndarray | None:
+    """The paragraph model's probabilities (``ParagraphModelScores``' scratch entry ``got``) for the paragraphs
+    at indices ``rows``, in ``labels`` order; NaN where it did not score a paragraph or a technique, None when
+    it did not run."""
+    if not got:
+        return None
+    col = {t: j for j, t in enumerate(got["techniques"])}
+    out = np.full((len(rows), len(labels)), np.nan)
+    for r, i in enumerate(rows):
+        row = got["rows"].get(i)
+        if row is not None:
+            for j, t in enumerate(labels):
+                if t in col:
+                    out[r, j] = row[col[t]]
+    return out
+
+
 class LevelCalibrator:
     """Per-technique Platt scaling of one level (spans or paragraphs): sigmoid(W[t] · [1, features])."""
 

@@ -20,10 +20,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..components import LANGUAGE, PARAGRAPH_MODEL, PARAGRAPH_MODEL_SCORES, PARAGRAPH_SCORES, SPANS, Base
-from ..document import Analysis, Article, ParagraphLabels, Span
+from ..document import Analysis, Article, Span
 from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
-from .calibration import LISTED
+from .calibration import LISTED, model_matrix
 from .decoding import decode_candidates, even_windows, paragraph_scores, stitch, trim, windows
 
 DEFAULT_THREADS = 2
@@ -83,8 +83,8 @@ class SpanTagger(Base):
     """
 
     name = "tagger"
-    # paragraphs in another language are flagged and not scored; the paragraph model's probabilities are a second
-    # input of the English paragraph calibrator (without them its tagger-only calibrator applies)
+    # paragraphs in another language are flagged and not scored; the paragraph model's probabilities are mixed into
+    # the English paragraph probabilities (without them the tagger's stand alone)
     requires = (LANGUAGE, PARAGRAPH_MODEL)
     provides = (SPANS, PARAGRAPH_SCORES)
 
@@ -251,7 +251,9 @@ class SpanTagger(Base):
                                        evidence_for(tech_name, score, words)))
         pscores = paragraph_scores(offsets, probs, allowed)
         if cal is not None:
-            pscores = cal.paragraphs(pscores, self.paragraph_model(analysis, scored))
+            index = {id(p): i for i, p in enumerate(analysis.paragraphs)}
+            pscores = cal.paragraphs(pscores, model_matrix(analysis.scratch.get(PARAGRAPH_MODEL_SCORES),
+                                                           [index[id(p)] for p in scored], self.labels))
             analysis.undetected = {"spans": cal.span.off(), "paragraphs": cal.paragraph.off()}
         else:
             analysis.undetected = {"spans": [t for t, th in zip(self.labels, self.span_thresholds) if th > 1.0]}
@@ -261,24 +263,6 @@ class SpanTagger(Base):
                 v = float(row[j])
                 if v >= floor or cal is None and v >= 0.01 and self.span_thresholds[j] <= 1.0:
                     p.scores[t] = max(p.scores.get(t, 0.0), round(v, 4))
-
-    def paragraph_model(self, analysis: Analysis, scored: Sequence[ParagraphLabels]) -> np.ndarray | None:
-        """The paragraph model's probabilities for ``scored`` in the tagger's label order (None: not computed).
-
-        A paragraph or technique the model did not score reads NaN (the tagger's probability stands alone)."""
-        got = analysis.scratch.get(PARAGRAPH_MODEL_SCORES)
-        if not got:
-            return None
-        col = {t: j for j, t in enumerate(got["techniques"])}
-        index = {id(p): i for i, p in enumerate(analysis.paragraphs)}
-        out = np.full((len(scored), len(self.labels)), np.nan)
-        for r, p in enumerate(scored):
-            row = got["rows"].get(index[id(p)])
-            if row is not None:
-                for j, t in enumerate(self.labels):
-                    if t in col:
-                        out[r, j] = row[col[t]]
-        return out
 
     def technique_scores(self, article: Article, spans: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
         """Per given character span, the mean token probability of each technique."""

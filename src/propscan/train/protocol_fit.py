@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import protocol as P
-from ..detect.calibration import CONFIG as CALIBRATION, logit, span_features
+from ..detect.calibration import CONFIG as CALIBRATION, logit, model_matrix, span_features
 from ..detect.decoding import decode_candidates, line_breaks, paragraph_scores
 from ..document import Analysis
 from ..evaluate.metrics import merge_intervals, overlap_sums
@@ -113,14 +113,8 @@ def paragraph_model_cache(articles: Sequence[Analysis], labels: Sequence[str], f
             for p in b.paragraphs:
                 p.techniques, p.scores = [], {}
             b = model(language(b))
-            got = b.scratch.get(PARAGRAPH_MODEL_SCORES, {"techniques": [], "rows": {}})
-            col = {t: j for j, t in enumerate(got["techniques"])}
-            m = np.full((len(b.paragraphs), len(labels)), np.nan, np.float32)
-            for i, row in got["rows"].items():
-                for j, t in enumerate(labels):
-                    if t in col:
-                        m[i, j] = row[col[t]]
-            np.save(f, m)
+            got = b.scratch.get(PARAGRAPH_MODEL_SCORES) or {"techniques": [], "rows": {}}
+            np.save(f, model_matrix(got, range(len(b.paragraphs)), labels).astype(np.float32))
         out.append(np.load(f))
     return out
 
