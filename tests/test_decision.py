@@ -1,4 +1,4 @@
-"""The one decision rule (detect.paragraphs.decide), calibrators, the protocol's metrics, schema 1.1."""
+"""The one decision rule (detect.paragraphs.decide), calibrators, the protocol's metrics, schema 1.2."""
 
 from __future__ import annotations
 
@@ -76,11 +76,14 @@ def test_threshold_out_of_range_is_a_clear_error(bad):
         decide(_analysis(), bad)
 
 
-def test_schema_1_1_round_trips_and_1_0_documents_are_still_read():
+def test_schema_1_2_round_trips_and_1_0_documents_are_still_read():
     a = decide(_analysis(), 0.2)
     a.undetected = {"spans": ["Straw_Man"], "paragraphs": []}
+    a.paragraphs[1].sources = {"Doubt": {"tagger": 0.1, "paragraph_model": 0.32}}
     d = a.to_dict()
-    assert d["schema_version"] == "1.1" and d["undetected"]["spans"] == ["Straw_Man"]
+    assert d["schema_version"] == "1.2" and d["undetected"]["spans"] == ["Straw_Man"]
+    assert d["paragraphs"][1]["sources"] == {"Doubt": {"tagger": 0.1, "paragraph_model": 0.32}}
+    assert "sources" not in a.to_dict("2020")["paragraphs"][1]  # scores are not given in the 2020 view either
     assert d["paragraphs"][1]["reasons"] == {"Doubt": "paragraph", "Loaded_Language": "span"}
     assert Analysis.from_dict(json.loads(json.dumps(d))).to_dict() == d
     old = dict(d, schema_version="1.0")
@@ -158,6 +161,8 @@ def test_report_legend_states_the_threshold_and_what_is_not_detected_and_marks_p
     assert "Not detected by this model as spans: Straw man" in html
     assert "Not detected by this model as paragraph labels: Whataboutism" in html
     assert "\u00b6 25%" in html  # Doubt rests on the paragraph's own probability
+    a.paragraphs[1].sources = {"Doubt": {"tagger": 0.1, "paragraph_model": 0.32}}
+    assert "combines the span model&#x27;s 10% and the paragraph model&#x27;s 32%" in render_article(a)
     assert "\u00b6 60%" not in html and "60%" in html  # Loaded_Language comes from its span
 
 

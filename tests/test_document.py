@@ -44,7 +44,7 @@ def test_analysis_round_trips_through_json():
     a = Analysis(article=art, spans=[Span(13, 20, "Loaded_Language", 0.9, "tagger", "emotive word")])
     a.paragraphs[1].techniques.append("Loaded_Language")
     d = a.to_dict()
-    assert d["schema_version"] == "1.1"
+    assert d["schema_version"] == "1.2"
     assert d["spans"][0]["text"] == "corrupt"
     assert d["spans"][0]["category"] == "Manipulative_Wording"
     back = Analysis.from_dict(d)
@@ -61,4 +61,4 @@ def test_reads_schema_1_0():
            "models": {}, "notices": []}
     back = Analysis.from_dict(old)
     assert back.profile.score == 100 and back.genre["opinion"] == 0.7
-    assert back.to_dict()["schema_version"] == "1.1"
+    assert back.to_dict()["schema_version"] == "1.2"

@@ -16,11 +16,12 @@ from typing import Any, ClassVar, Iterator
 
 from .taxonomy import category_of, to_view
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # 1.1 adds "decision" (the threshold labels were shown at), "undetected" (techniques the models cannot emit)
 # and paragraph "reasons", and profile.score became a calibrated P(opinion or satire) that may be null
-# (profile.score_missing says why); 1.0 documents are still read (those fields empty)
-READABLE_SCHEMAS = ("1.0", "1.1")
+# (profile.score_missing says why); 1.2 adds paragraph "sources" (the two models' probabilities behind an
+# English paragraph score); older documents are still read (those fields empty)
+READABLE_SCHEMAS = ("1.0", "1.1", "1.2")
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ class ParagraphLabels:
     language: str | None = None
     flagged: str = ""  # why the paragraph was not scored, if it was not
     reasons: dict[str, str] = field(default_factory=dict)  # technique -> "span" or "paragraph": why it is a label
+    # technique -> {"tagger": p, "paragraph_model": p}: the calibrated probabilities averaged into its own score
+    sources: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self, taxonomy: str = "2023") -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -218,6 +221,8 @@ class ParagraphLabels:
         }
         if self.reasons:
             d["reasons"] = {to_view(t, taxonomy): r for t, r in sorted(self.reasons.items())}
+        if self.sources and taxonomy == "2023":
+            d["sources"] = {t: dict(v) for t, v in sorted(self.sources.items())}
         if self.language:
             d["language"] = self.language
         if self.flagged:
@@ -227,7 +232,8 @@ class ParagraphLabels:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ParagraphLabels":
         return cls(d["start"], d["end"], d["line"], list(d.get("techniques", [])),
-                   dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""), dict(d.get("reasons", {})))
+                   dict(d.get("scores", {})), d.get("language"), d.get("flagged", ""), dict(d.get("reasons", {})),
+                   {t: dict(v) for t, v in d.get("sources", {}).items()})
 
 
 # languages the SemEval-2023 corpora, and so propscan's models, cover (ISO 639-1): the one list

@@ -151,12 +151,19 @@ class Levels:
         """(n_paragraphs, n_labels) calibrated paragraph probabilities from the highest token probabilities and,
         when given and calibrated for, the paragraph model's probabilities ``model`` (same shape; NaN where
         that model did not score the paragraph: the tagger's probability stands alone there)."""
+        return self.paragraph_parts(peak, model)[0]
+
+    def paragraph_parts(self, peak: np.ndarray, model: np.ndarray | None = None,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(mixed, own, other)``: the paragraph probabilities of ``paragraphs``, the tagger's calibrated part and
+        the paragraph model's (None without it; NaN where it did not score the paragraph, or it is off there)."""
         own = paragraph_probs(self.paragraph, peak)
         if model is None or self.paragraph_model is None or not len(own):
-            return own
+            return own, own, None
         other = paragraph_probs(self.paragraph_model, np.nan_to_num(model, nan=0.5))
-        mixed = (1.0 - self.model_weight) * own + self.model_weight * other
-        return np.where(np.isnan(model) | ~self.paragraph.enabled[None, :], own, mixed)
+        alone = np.isnan(model) | ~self.paragraph.enabled[None, :]
+        mixed = np.where(alone, own, (1.0 - self.model_weight) * own + self.model_weight * other)
+        return mixed, own, np.where(alone, np.nan, other)
 
 
 class Calibration(Levels):

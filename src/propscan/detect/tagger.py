@@ -252,17 +252,21 @@ class SpanTagger(Base):
         pscores = paragraph_scores(offsets, probs, allowed)
         if cal is not None:
             index = {id(p): i for i, p in enumerate(analysis.paragraphs)}
-            pscores = cal.paragraphs(pscores, model_matrix(analysis.scratch.get(PARAGRAPH_MODEL_SCORES),
-                                                           [index[id(p)] for p in scored], self.labels))
+            pscores, own, other = cal.paragraph_parts(pscores, model_matrix(
+                analysis.scratch.get(PARAGRAPH_MODEL_SCORES), [index[id(p)] for p in scored], self.labels))
             analysis.undetected = {"spans": cal.span.off(), "paragraphs": cal.paragraph.off()}
         else:
+            own = other = None
             analysis.undetected = {"spans": [t for t, th in zip(self.labels, self.span_thresholds) if th > 1.0]}
         floor = LISTED if cal is not None else 0.05
-        for p, row in zip(scored, pscores):
+        for r, (p, row) in enumerate(zip(scored, pscores)):
             for j, t in enumerate(self.labels):
                 v = float(row[j])
                 if v >= floor or cal is None and v >= 0.01 and self.span_thresholds[j] <= 1.0:
                     p.scores[t] = max(p.scores.get(t, 0.0), round(v, 4))
+                    if other is not None and not np.isnan(other[r, j]):  # why: the two probabilities averaged
+                        p.sources[t] = {"tagger": round(float(own[r, j]), 4),
+                                        "paragraph_model": round(float(other[r, j]), 4)}
 
     def technique_scores(self, article: Article, spans: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
         """Per given character span, the mean token probability of each technique."""

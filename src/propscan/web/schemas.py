@@ -69,6 +69,9 @@ class ParagraphOut(_Open):
     line: int = Field(..., description="1-based line of the paragraph in article.text")
     techniques: list[str]
     scores: dict[str, float]
+    sources: dict[str, dict[str, float]] = Field(
+        {}, description="English (schema 1.2): per technique, the span model's and the paragraph model's calibrated "
+                        "probabilities combined into the paragraph's own score ('tagger', 'paragraph_model')")
 
 
 class ArticleOut(_Open):

@@ -55,8 +55,7 @@ TEMPLATES = HERE / "templates"
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 REASONS = {"span": "shown because a highlighted span of this technique lies in the line",
-           "paragraph": "\u00b6 shown on the line's own probability (the span model's and a paragraph model's, "
-                        "calibrated and averaged): no span of it is highlighted"}
+           "paragraph": "\u00b6 shown on the line's own probability: no span of it is highlighted"}
 PROFILE_SHOWN = ("words", "paragraphs", "paragraphs_with_techniques", "instance_unit", "technique_instances",
                  "density_per_1000_words", "density_per_paragraph", "techniques", "categories", "frames_chosen",
                  "score_definition", "evidence")
