@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,33 @@ ENGLISH = "en"
 SUPPORTED = tuple(lang for lang in SUPPORTED_LANGUAGES if lang != ENGLISH)  # this model's: English has the tagger
 
 
+def _read_parts(path: Path) -> dict[str, Any]:
+    z = load_npz(path)
+    features = FeatureSet.from_arrays(z)
+    coef = z["coef"].astype(np.float32)
+    langs = [str(x) for x in z["languages"]]
+    # languages whose own model (dense features only) beat the pooled one out of fold in training
+    own = [str(x) for x in z["own_languages"]] if "own_languages" in z else []
+    # "own": the language's model alone; "mix": the mean of its probabilities and the pooled model's
+    modes = [str(x) for x in z["own_modes"]] if "own_modes" in z else ["own"] * len(own)
+    return {"techniques": [str(t) for t in z["classes"]], "features": features,
+            "sparse_coef": coef[:, :features.width], "dense_coef": coef[:, features.width:],
+            "intercept": z["intercept"].astype(np.float32),
+            "thresholds": {lang: z["thresholds"][i].astype(np.float32) for i, lang in enumerate(langs)},
+            "own": {lang: (z["own_coef"][i].astype(np.float32), z["own_intercept"][i].astype(np.float32))
+                    for i, lang in enumerate(own)},
+            "own_mode": dict(zip(own, modes)), "version": str(z["version"])}
+
+
+def _model_parts(path: Path) -> dict[str, Any]:
+    """The model file's parts, read once per file version in a process (two components use them; read-only)."""
+    from ..runtime.registry import MODELS
+
+    st = path.stat() if path.is_file() else None
+    key = (str(path), st.st_mtime_ns, st.st_size) if st else str(path)
+    return MODELS.value("st3-multilingual", key, lambda: _read_parts(path))
+
+
 class MultilingualTechniques(EncoderModel):
     """Fills ``paragraphs[*].techniques/scores`` for paragraphs in a supported non-English language."""
 
@@ -46,23 +74,7 @@ class MultilingualTechniques(EncoderModel):
         super().__init__(path, settings)
         # languages whose paragraphs the multilingual tagger labels alone: not computed here, only cleared
         self.leave_to_tagger = leave_to_tagger
-        z = load_npz(path)
-        self.techniques = [str(t) for t in z["classes"]]
-        self.features = FeatureSet.from_arrays(z)
-        coef = z["coef"].astype(np.float32)
-        self.sparse_coef = coef[:, :self.features.width]
-        self.dense_coef = coef[:, self.features.width:]
-        self.intercept = z["intercept"].astype(np.float32)
-        langs = [str(x) for x in z["languages"]]
-        self.thresholds = {lang: z["thresholds"][i].astype(np.float32) for i, lang in enumerate(langs)}
-        # languages whose own model (dense features only) beat the pooled one out of fold in training
-        own = [str(x) for x in z["own_languages"]] if "own_languages" in z else []
-        self.own = {lang: (z["own_coef"][i].astype(np.float32), z["own_intercept"][i].astype(np.float32))
-                    for i, lang in enumerate(own)}
-        # "own": the language's model alone; "mix": the mean of its probabilities and the pooled model's
-        modes = [str(x) for x in z["own_modes"]] if "own_modes" in z else ["own"] * len(own)
-        self.own_mode = dict(zip(own, modes))
-        self.version = str(z["version"])
+        self.__dict__.update(_model_parts(path))  # read once, shared with ``ParagraphModelScores``
 
     @classmethod
     def create(cls, settings: Settings = DEFAULT) -> "MultilingualTechniques | None":

@@ -89,6 +89,13 @@ def undetected_techniques(path: Path = CONFIG) -> dict[str, list[str]]:
             for level, key in (("spans", "span"), ("paragraphs", "paragraph"))}
 
 
+def mix(own: np.ndarray, other: np.ndarray, model: np.ndarray, weight: float) -> np.ndarray:
+    """The English paragraph probability: ``(1 - weight) * own + weight * other`` (the tagger's and the paragraph
+    model's calibrated probabilities), the tagger's alone where the paragraph model gave nothing (``model`` NaN).
+    One rule for the runtime (``Levels.paragraph_parts``) and the protocol that fits it (``train.protocol_fit``)."""
+    return np.where(np.isnan(model), own, (1.0 - weight) * own + weight * other)
+
+
 def model_matrix(got: dict[str, Any] | None, rows: Sequence[int], labels: Sequence[str]) -> np.ndarray | None:
     """The paragraph model's probabilities (``ParagraphModelScores``' scratch entry ``got``) for the paragraphs
     at indices ``rows``, in ``labels`` order; NaN where it did not score a paragraph or a technique, None when
@@ -161,9 +168,8 @@ class Levels:
         if model is None or self.paragraph_model is None or not len(own):
             return own, own, None
         other = paragraph_probs(self.paragraph_model, np.nan_to_num(model, nan=0.5))
-        alone = np.isnan(model) | ~self.paragraph.enabled[None, :]
-        mixed = np.where(alone, own, (1.0 - self.model_weight) * own + self.model_weight * other)
-        return mixed, own, np.where(alone, np.nan, other)
+        model = np.where(self.paragraph.enabled[None, :], model, np.nan)  # off at paragraph level stays off
+        return mix(own, other, model, self.model_weight), own, np.where(np.isnan(model), np.nan, other)
 
 
 class Calibration(Levels):

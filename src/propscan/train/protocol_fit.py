@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import protocol as P
-from ..detect.calibration import CONFIG as CALIBRATION, logit, model_matrix, span_features
+from ..detect.calibration import CONFIG as CALIBRATION, logit, mix, model_matrix, span_features
 from ..detect.decoding import decode_candidates, line_breaks, paragraph_scores
 from ..document import Analysis
 from ..evaluate.metrics import merge_intervals, overlap_sums
@@ -188,7 +188,7 @@ def apply(items: Sequence[Item], cal: dict[str, tuple[np.ndarray, np.ndarray]]) 
         pc = _apply(Wp, np.tile(np.arange(t), n), _par_x(it)).reshape(n, t)
         if "paragraph_model" in cal and it.model is not None:  # English: the weighted mean with the paragraph model
             pm = _apply(cal["paragraph_model"][0], np.tile(np.arange(t), n), _model_x(it)).reshape(n, t)
-            pc = np.where(np.isnan(it.model), pc, (1.0 - MODEL_WEIGHT) * pc + MODEL_WEIGHT * pm)
+            pc = mix(pc, pm, it.model, MODEL_WEIGHT)
         pc[:, ppos < MIN_SUPPORT] = 0.0
         for (s, e, _, _, _), j, p in zip(it.cands, it.tech, it.cal):
             for i, (a, b) in enumerate(it.bounds):
