@@ -101,5 +101,34 @@ def test_a_student_never_shares_the_teachers_version_name():
 
     assert model_name(TrainConfig(data="d")) == MODEL_NAME  # the shipped recipe keeps its name
     names = {model_name(TrainConfig(data="d", layers=3, distill=0.5)), model_name(TrainConfig(data="d", layers=3)),
-             model_name(TrainConfig(data="d", distill=0.5)), MODEL_NAME}
-    assert len(names) == 4
+             model_name(TrainConfig(data="d", distill=0.5)), MODEL_NAME,
+             model_name(TrainConfig(data="d", layers=3, distill=0.5, paragraph_loss=0.5))}
+    assert len(names) == 5
+
+
+def test_windows_number_each_tokens_paragraph_from_the_windows_first():
+    from propscan.train.data import Encoded, article_windows, token_lines
+
+    text = "ab cd\nef\n\ngh ij"
+    offs = np.array([[0, 2], [3, 5], [6, 8], [10, 12], [13, 15]])
+    lines = token_lines(text, offs)
+    assert lines.tolist() == [0, 0, 1, 3, 3]
+    e = Encoded("p", np.arange(100, 105), offs, np.zeros((5, 2), np.float32), lines=lines)
+    w = article_windows(e, [(2, 5)], window=4, cls_id=1, sep_id=2)
+    assert w["para"][0].tolist() == [-1, 0, 2, 2, -1, -1]  # [CLS] ef gh ij [SEP] pad
+
+
+def test_paragraph_loss_reads_each_paragraphs_highest_token_and_skips_unlabelled_tokens():
+    torch = pytest.importorskip("torch")
+    from propscan.train.trainer import paragraph_mil_loss
+
+    logits = torch.tensor([[[-5.0], [3.0], [-4.0], [-6.0]]])  # one window, 4 tokens, 1 technique
+    para = torch.tensor([[0, 0, 1, 1]])
+    y = torch.tensor([[[0.0], [1.0], [0.0], [0.0]]])
+    real = torch.ones(1, 4, dtype=torch.bool)
+    got = paragraph_mil_loss(logits, y, para, real)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    want = bce(torch.tensor([3.0, -4.0]), torch.tensor([1.0, 0.0]))  # paragraph 0: max 3 (gold), 1: max -4
+    assert torch.allclose(got, want)
+    none = paragraph_mil_loss(logits, y, para, torch.zeros(1, 4, dtype=torch.bool))
+    assert float(none) == 0.0  # no labelled token: nothing to learn

@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="start from the teacher's weights (its first --layers) instead of MiniLM's")
     p.add_argument("--unlabelled", action="store_true",
                    help="with --distill: add the English unlabelled test articles, taught by the teacher alone")
+    p.add_argument("--paragraph-loss", type=float, default=0.0, metavar="W",
+                   help="multi-task: add W x a paragraph-level loss on the highest token score of each paragraph")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where torch trains (auto: a GPU when torch sees one)")
     p.add_argument("--save-every", type=int, default=25, metavar="N",
@@ -108,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                       max_train_articles=args.max_train_articles, layers=args.layers, device=args.device,
                       save_every=args.save_every, feedback=args.feedback, feedback_articles=fb_articles,
                       feedback_spans=fb_spans, distill=args.distill, teacher=args.teacher,
-                      init_teacher=args.init_teacher, unlabelled=args.unlabelled)
+                      init_teacher=args.init_teacher, unlabelled=args.unlabelled,
+                      paragraph_loss=args.paragraph_loss)
     if (args.unlabelled or args.teacher) and not args.distill:
         from ..errors import PropscanError
 

@@ -27,6 +27,14 @@ class Encoded:
     labels: np.ndarray  # (n_tokens, n_labels) float32 multi-hot
     soft: np.ndarray | None = None  # (n_tokens, n_labels) a teacher's probabilities (distillation), if any
     hard: bool = True  # False: no gold annotation (an unlabelled text), only ``soft`` teaches
+    lines: np.ndarray | None = None  # (n_tokens,) int64 the line (paragraph) of each token, for the paragraph loss
+
+
+def token_lines(text: str, offsets: np.ndarray) -> np.ndarray:
+    """The 0-based line of each token (paragraphs are lines in the SemEval files)."""
+    breaks = np.array([i for i, c in enumerate(text) if c == "\n"], np.int64)
+    return np.searchsorted(breaks, offsets[:, 0], side="right").astype(np.int64) if len(offsets) else \
+        np.zeros(0, np.int64)
 
 
 def load_tokenizer(path: str):
@@ -68,13 +76,15 @@ def encode(analysis: Analysis, tokenizer, labels: Sequence[str]) -> Encoded:
     ids = np.asarray(enc.ids, dtype=np.int64)
     offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
     spans = [(s.start, s.end, s.technique) for s in analysis.spans]
-    return Encoded(analysis.article.id, ids, offsets, token_labels(offsets, spans, labels))
+    return Encoded(analysis.article.id, ids, offsets, token_labels(offsets, spans, labels),
+                   lines=token_lines(text, offsets))
 
 
 def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, cls_id: int, sep_id: int,
                     pad_id: int = 0) -> dict[str, np.ndarray]:
-    """One article's windows ``spans`` (token ranges): input_ids, attention_mask, labels, label_mask, hard
-    (and soft, the teacher's probabilities, when the article has them).
+    """One article's windows ``spans`` (token ranges): input_ids, attention_mask, labels, label_mask, hard,
+    para (each token's paragraph counted from the window's first, -1 off real tokens; when the article
+    has its lines) and soft (the teacher's probabilities, when the article has them).
 
     Each window is ``[CLS] tokens [SEP]`` padded to ``window + 2``; ``label_mask``
     is 1 on real (non-special, non-pad) tokens, the only ones the loss sees.
@@ -87,6 +97,7 @@ def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, c
     y = np.zeros((k, size, n_labels), np.float32)
     lm = np.zeros((k, size), np.float32)
     soft = np.zeros((k, size, n_labels), np.float32) if e.soft is not None else None
+    para = np.full((k, size), -1, np.int64)
     for r, (a, b) in enumerate(spans):
         n = b - a
         ids[r, 0] = cls_id
@@ -97,8 +108,10 @@ def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, c
         lm[r, 1:n + 1] = 1.0
         if soft is not None:
             soft[r, 1:n + 1] = e.soft[a:b]
+        if e.lines is not None and n:
+            para[r, 1:n + 1] = e.lines[a:b] - e.lines[a]
     out = {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm,
-           "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32)}
+           "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32), "para": para}
     if soft is not None:
         out["soft"] = soft
     return out

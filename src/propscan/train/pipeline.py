@@ -46,9 +46,10 @@ def model_name(cfg: TrainConfig) -> str:
     Why: the version (name + date) keys cached outputs (``protocol_fit``'s token cache) and the
     calibrators a tagger accepts, so two taggers trained the same day must not share it.
     """
+    suffix = ("-distilled" if cfg.distill else "") + ("-paragraph-loss" if cfg.paragraph_loss else "")
     if not cfg.layers or cfg.layers >= 6:
-        return MODEL_NAME + ("-distilled" if cfg.distill else "")
-    return f"propscan-tagger-minilm-l{cfg.layers}" + ("-distilled" if cfg.distill else "")
+        return MODEL_NAME + suffix
+    return f"propscan-tagger-minilm-l{cfg.layers}" + suffix
 
 
 def write_config(out: Path, cfg: TrainConfig, extra: dict[str, Any]) -> dict[str, Any]:

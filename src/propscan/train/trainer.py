@@ -57,6 +57,10 @@ class TrainConfig:
     init_teacher: bool = False
     distill: float = 0.0
     unlabelled: bool = False
+    # multi-task: the weight of a paragraph-level loss on the same token head (0: off). Each paragraph seen
+    # in a window is scored by its highest token logit per technique (what the runtime reads as the
+    # paragraph's score) against whether a gold span of the technique falls in that part of it
+    paragraph_loss: float = 0.0
 
 
 def base_model_path() -> Path:
@@ -305,6 +309,9 @@ def train(cfg: TrainConfig) -> Path:
                 soft = torch.from_numpy(data["soft"][idx])[:, :width].to(device)
                 loss = (1 - cfg.distill) * loss + cfg.distill * (
                     (soft_bce(logits, soft).mean(-1) * lm).sum() / lm.sum().clamp(min=1.0))
+            if cfg.paragraph_loss > 0:
+                para = torch.from_numpy(data["para"][idx])[:, :width].to(device)
+                loss = loss + cfg.paragraph_loss * paragraph_mil_loss(logits, y, para, hm > 0)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -334,11 +341,32 @@ def train(cfg: TrainConfig) -> Path:
     return out / f"epoch{cfg.epochs}.pt"
 
 
+def paragraph_mil_loss(logits, y, para, real):
+    """Binary cross-entropy of each (window, paragraph, technique)'s highest token logit against whether any
+    of its tokens carries the technique: the paragraph score the runtime reads, trained directly.
+
+    ``para``: (batch, width) paragraph index of each token within its window (-1: none); ``real``: the
+    tokens with gold labels (unlabelled texts and special tokens take no part)."""
+    import torch
+
+    n_par = int(para.max()) + 1 if para.numel() else 0
+    if n_par <= 0:
+        return logits.sum() * 0.0
+    member = (para[:, :, None] == torch.arange(n_par, device=para.device)) & real[:, :, None]  # (B, W, P)
+    neg = torch.finfo(logits.dtype).min
+    pooled = torch.where(member[..., None], logits[:, :, None, :], neg).amax(1)  # (B, P, T)
+    target = (y[:, :, None, :] * member[..., None]).amax(1)
+    used = member.any(1)  # (B, P)
+    if not bool(used.any()):
+        return logits.sum() * 0.0
+    return torch.nn.functional.binary_cross_entropy_with_logits(pooled[used], target[used])
+
+
 def _same_run(saved: dict, cfg: TrainConfig) -> bool:
     """Whether a saved run used this configuration (where it ran and how often it saved do not count)."""
     ignore = ("device", "threads", "save_every")
     defaults = {"layers": 0, "teacher": None, "init_teacher": False, "distill": 0.0,
-                "unlabelled": False}  # runs saved before the options existed
+                "unlabelled": False, "paragraph_loss": 0.0}  # runs saved before the options existed
     old = {**defaults, **{k: v for k, v in saved.items() if k not in ignore}}
     return old == {k: v for k, v in asdict(cfg).items() if k not in ignore}
 
