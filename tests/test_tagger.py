@@ -183,6 +183,39 @@ def test_long_article_windows_are_stitched(tagger):
     assert np.isfinite(probs).all() and probs.min() >= 0 and probs.max() <= 1
 
 
+def test_title_context_feeds_the_title_before_each_window_and_returns_only_the_windows_scores():
+    from propscan.detect.decoding import title_tokens
+
+    class Recorder:
+        def __init__(self):
+            self.fed = []
+
+        def get_inputs(self):
+            return []
+
+        def run(self, _, feed):
+            self.fed.append(feed["input_ids"])
+            ids = feed["input_ids"]
+            return [np.broadcast_to(ids[..., None] / 1000.0, (*ids.shape, 2)).astype(np.float32)]
+
+    from propscan.detect.tagger import SpanTagger
+
+    t = SpanTagger.__new__(SpanTagger)
+    t.cls_id, t.sep_id, t.pad_id, t._inputs, t._lock = 1, 2, 0, None, __import__("threading").Lock()
+    rec = Recorder()
+    t._session = type("S", (), {"get": lambda self: rec})()
+    text = "Title words\n\nbody one two"
+    ids = np.array([10, 11, 20, 21, 22])
+    offs = np.array([[0, 5], [6, 11], [13, 17], [18, 21], [22, 25]])
+    prefix = title_tokens(text, ids, offs, 24)
+    assert prefix.tolist() == [10, 11]
+    out = t._run([ids[2:5], ids[3:5]], prefix)
+    assert rec.fed[0][0].tolist() == [1, 10, 11, 2, 20, 21, 22, 2]
+    assert rec.fed[0][1].tolist() == [1, 10, 11, 2, 21, 22, 2, 0]
+    assert [np.rint(o[:, 0] * 1000).astype(int).tolist() for o in out] == [[20, 21, 22], [21, 22]]  # the body's
+    assert title_tokens(text, ids, offs, 1).tolist() == [10]  # at most the limit
+
+
 @needs_model
 def test_other_languages_and_flagged_paragraphs_get_no_spans(tagger):
     a = Analysis(article=Article(id="ar", text=ARTICLE, language="ar"))  # fr/de/it/pl/ru: detect.multitagger

@@ -132,3 +132,18 @@ def test_paragraph_loss_reads_each_paragraphs_highest_token_and_skips_unlabelled
     assert torch.allclose(got, want)
     none = paragraph_mil_loss(logits, y, para, torch.zeros(1, 4, dtype=torch.bool))
     assert float(none) == 0.0  # no labelled token: nothing to learn
+
+
+def test_title_context_puts_the_title_before_every_window_and_scores_only_the_windows_tokens():
+    from propscan.train.data import Encoded, article_windows
+
+    text = "Big news\n\nab cd ef"
+    offs = np.array([[0, 3], [4, 8], [10, 12], [13, 15], [16, 18]])
+    labels = np.eye(5, 2, dtype=np.float32)
+    e = Encoded("t", np.arange(100, 105), offs, labels, text=text)
+    w = article_windows(e, [(2, 5)], window=3, cls_id=1, sep_id=2, title=4)
+    assert w["input_ids"][0].tolist() == [1, 100, 101, 2, 102, 103, 104, 2, 0, 0]  # [CLS] title [SEP] ... [SEP] pad
+    assert w["label_mask"][0].tolist() == [0, 0, 0, 0, 1, 1, 1, 0, 0, 0]
+    assert w["labels"][0, 4:7].tolist() == labels[2:5].tolist()
+    plain = article_windows(e, [(2, 5)], window=3, cls_id=1, sep_id=2)
+    assert plain["input_ids"][0].tolist() == [1, 102, 103, 104, 2]

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --distill: add the English unlabelled test articles, taught by the teacher alone")
     p.add_argument("--paragraph-loss", type=float, default=0.0, metavar="W",
                    help="multi-task: add W x a paragraph-level loss on the highest token score of each paragraph")
+    p.add_argument("--title-context", type=int, default=0, metavar="N",
+                   help="put the title's first N tokens before every window (with --window the article tokens per window)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where torch trains (auto: a GPU when torch sees one)")
     p.add_argument("--save-every", type=int, default=25, metavar="N",
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                       save_every=args.save_every, feedback=args.feedback, feedback_articles=fb_articles,
                       feedback_spans=fb_spans, distill=args.distill, teacher=args.teacher,
                       init_teacher=args.init_teacher, unlabelled=args.unlabelled,
-                      paragraph_loss=args.paragraph_loss)
+                      paragraph_loss=args.paragraph_loss, title_context=args.title_context)
     if (args.unlabelled or args.teacher) and not args.distill:
         from ..errors import PropscanError
 

@@ -43,6 +43,14 @@ def windows(n_tokens: int, window: int, stride: int, offset: int = 0) -> list[tu
     return out
 
 
+def title_tokens(text: str, ids: np.ndarray, offsets: np.ndarray, limit: int) -> np.ndarray:
+    """The ids of the title's first ``limit`` tokens (the title is the text's first line), put before every
+    window by a tagger trained with title context: a later window then still knows what the article is about."""
+    end = text.find("\n")
+    end = len(text) if end < 0 else end
+    return ids[:limit][offsets[:limit, 0] < end] if len(ids) else ids
+
+
 def even_windows(n_tokens: int, window: int, max_stride: int) -> list[tuple[int, int]]:
     """As few windows of ``window`` tokens as keep neighbours at most ``max_stride`` apart, spread evenly.
 

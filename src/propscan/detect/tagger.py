@@ -24,7 +24,7 @@ from ..document import Analysis, Article, Span
 from ..runtime import models, onnx
 from ..runtime.settings import DEFAULT, Settings
 from .calibration import LISTED, model_matrix
-from .decoding import decode_candidates, even_windows, paragraph_scores, stitch, trim, windows
+from .decoding import decode_candidates, even_windows, paragraph_scores, stitch, title_tokens, trim, windows
 
 DEFAULT_THREADS = 2
 # windows per onnxruntime call: 8 windows hold ~120 MB of activations, 4 about 65 MB, at the same speed
@@ -102,6 +102,8 @@ class SpanTagger(Base):
         self.window: int = int(cfg.get("window", 254))
         self.stride: int = int(cfg.get("inference_stride", cfg.get("stride", 192)))
         self.placement: str = cfg.get("inference_windows", "grid")  # "grid" as in training, or "even"
+        # title context: up to this many of the title's tokens (and a [SEP]) before every window (0: none)
+        self.title_context: int = int(cfg.get("title_context", 0))
         self.language: str = cfg.get("language", "en")
         self.other_span_languages = models.multi_tagger_languages(models_dir=model_dir) - {self.language}
         st = cfg.get("span_thresholds", {})
@@ -148,23 +150,27 @@ class SpanTagger(Base):
         return cls(settings=settings)
 
     # -- model ---------------------------------------------------------------
-    def _run(self, rows: list[np.ndarray]) -> list[np.ndarray]:
-        """Probabilities (len, n_labels) for each row of token ids (no special tokens), one batch per call.
+    def _run(self, rows: list[np.ndarray], prefix: np.ndarray | None = None) -> list[np.ndarray]:
+        """Probabilities (len, n_labels) for each row of token ids (no special tokens), one batch per call;
+        ``prefix``: token ids put before every row, ``[CLS] prefix [SEP] row [SEP]`` (no scores of their own).
 
         Callers batch the windows of one article together and nothing else:
         int8 dynamic quantisation scales activations by the whole batch, so
         mixing articles would make one article's result depend on its
         neighbours in the input.
         """
-        width = max(len(r) for r in rows) + 2
+        head = np.concatenate([[self.cls_id], prefix, [self.sep_id]]) if prefix is not None and len(prefix) \
+            else np.array([self.cls_id])
+        base = len(head)
+        width = max(len(r) for r in rows) + base + 1
         ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for r, row in enumerate(rows):
             n = len(row)
-            ids[r, 0] = self.cls_id
-            ids[r, 1:n + 1] = row
-            ids[r, n + 1] = self.sep_id
-            mask[r, :n + 2] = 1
+            ids[r, :base] = head
+            ids[r, base:base + n] = row
+            ids[r, base + n] = self.sep_id
+            mask[r, :base + n + 1] = 1
         feed = {"input_ids": ids, "attention_mask": mask}
         if self._inputs is None:
             self._inputs = {i.name for i in self.session.get_inputs()}
@@ -172,13 +178,13 @@ class SpanTagger(Base):
             feed["token_type_ids"] = np.zeros_like(ids)
         with self._lock:
             probs = self.session.run(None, feed)[0]
-        return [probs[r, 1:len(row) + 1] for r, row in enumerate(rows)]
+        return [probs[r, base:base + len(row)] for r, row in enumerate(rows)]
 
     def token_probs(self, articles: Sequence[Article]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(offsets, probs)`` per article: token character offsets and stitched probabilities."""
         encs = self.tokenizer.encode_batch([a.text for a in articles], add_special_tokens=False)
         out = []
-        for enc in encs:
+        for article, enc in zip(articles, encs):
             ids = np.asarray(enc.ids, dtype=np.int64)
             offs = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
             place = even_windows if self.placement == "even" else windows
@@ -187,9 +193,11 @@ class SpanTagger(Base):
                 out.append((offs, np.zeros((0, len(self.labels)), np.float32)))
                 continue
             rows = [ids[a:b] for a, b in spans]
+            prefix = title_tokens(article.text, ids, offs, self.title_context) if self.title_context \
+                else None
             probs: list[np.ndarray] = []
             for k in range(0, len(rows), self.batch_windows):
-                probs.extend(self._run(rows[k:k + self.batch_windows]))
+                probs.extend(self._run(rows[k:k + self.batch_windows], prefix))
             out.append((offs, stitch(len(ids), spans, probs)))
         return out
 

@@ -28,6 +28,7 @@ class Encoded:
     soft: np.ndarray | None = None  # (n_tokens, n_labels) a teacher's probabilities (distillation), if any
     hard: bool = True  # False: no gold annotation (an unlabelled text), only ``soft`` teaches
     lines: np.ndarray | None = None  # (n_tokens,) int64 the line (paragraph) of each token, for the paragraph loss
+    text: str = ""  # the article's text (its first line is the title, for title context)
 
 
 def token_lines(text: str, offsets: np.ndarray) -> np.ndarray:
@@ -77,19 +78,27 @@ def encode(analysis: Analysis, tokenizer, labels: Sequence[str]) -> Encoded:
     offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
     spans = [(s.start, s.end, s.technique) for s in analysis.spans]
     return Encoded(analysis.article.id, ids, offsets, token_labels(offsets, spans, labels),
-                   lines=token_lines(text, offsets))
+                   lines=token_lines(text, offsets), text=text)
 
 
 def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, cls_id: int, sep_id: int,
-                    pad_id: int = 0) -> dict[str, np.ndarray]:
+                    pad_id: int = 0, title: int = 0) -> dict[str, np.ndarray]:
     """One article's windows ``spans`` (token ranges): input_ids, attention_mask, labels, label_mask, hard,
     para (each token's paragraph counted from the window's first, -1 off real tokens; when the article
     has its lines) and soft (the teacher's probabilities, when the article has them).
 
     Each window is ``[CLS] tokens [SEP]`` padded to ``window + 2``; ``label_mask``
-    is 1 on real (non-special, non-pad) tokens, the only ones the loss sees.
+    is 1 on real (non-special, non-pad) tokens, the only ones the loss sees. ``title``: title context, the
+    title's first ``title`` tokens and a [SEP] before every window, ``[CLS] title [SEP] tokens [SEP]``
+    (as ``detect.tagger.SpanTagger`` feeds a tagger trained so), padded to ``window + title + 3``.
     """
-    size = window + 2
+    from ..detect.decoding import title_tokens
+
+    head = np.array([cls_id], np.int64)
+    if title:
+        head = np.concatenate([head, title_tokens(e.text, e.ids, e.offsets, title), [sep_id]])
+    size = window + 2 + (title + 1 if title else 0)
+    h = len(head)
     n_labels = e.labels.shape[1]
     k = len(spans)
     ids = np.full((k, size), pad_id, np.int64)
@@ -100,16 +109,16 @@ def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, c
     para = np.full((k, size), -1, np.int64)
     for r, (a, b) in enumerate(spans):
         n = b - a
-        ids[r, 0] = cls_id
-        ids[r, 1:n + 1] = e.ids[a:b]
-        ids[r, n + 1] = sep_id
-        mask[r, :n + 2] = 1
-        y[r, 1:n + 1] = e.labels[a:b]
-        lm[r, 1:n + 1] = 1.0
+        ids[r, :h] = head
+        ids[r, h:h + n] = e.ids[a:b]
+        ids[r, h + n] = sep_id
+        mask[r, :h + n + 1] = 1
+        y[r, h:h + n] = e.labels[a:b]
+        lm[r, h:h + n] = 1.0
         if soft is not None:
-            soft[r, 1:n + 1] = e.soft[a:b]
+            soft[r, h:h + n] = e.soft[a:b]
         if e.lines is not None and n:
-            para[r, 1:n + 1] = e.lines[a:b] - e.lines[a]
+            para[r, h:h + n] = e.lines[a:b] - e.lines[a]
     out = {"input_ids": ids, "attention_mask": mask, "labels": y, "label_mask": lm,
            "hard": np.full(k, 1.0 if e.hard else 0.0, np.float32), "para": para}
     if soft is not None:
@@ -118,15 +127,15 @@ def article_windows(e: Encoded, spans: Sequence[tuple[int, int]], window: int, c
 
 
 def make_windows(encoded: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
-                 pad_id: int = 0) -> dict[str, np.ndarray]:
+                 pad_id: int = 0, title: int = 0) -> dict[str, np.ndarray]:
     """All windows of all articles on the inference grid, stacked: input_ids, attention_mask, labels,
     label_mask (``article_windows`` per article)."""
-    size = window + 2
+    size = window + 2 + (title + 1 if title else 0)
     n_labels = encoded[0].labels.shape[1] if encoded else 0
     empty = {"input_ids": np.zeros((0, size), np.int64), "attention_mask": np.zeros((0, size), np.int64),
              "labels": np.zeros((0, size, n_labels), np.float32), "label_mask": np.zeros((0, size), np.float32)}
     if not encoded:
         return empty
-    parts = [article_windows(e, windows(len(e.ids), window, stride), window, cls_id, sep_id, pad_id)
+    parts = [article_windows(e, windows(len(e.ids), window, stride), window, cls_id, sep_id, pad_id, title)
              for e in encoded]
     return {k: np.concatenate([p[k] for p in parts]) for k in empty}

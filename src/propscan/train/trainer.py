@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..detect.decoding import stitch, windows
+from ..detect.decoding import stitch, title_tokens, windows
 from ..document import Analysis
 from ..taxonomy import TECHNIQUE_NAMES
 from .data import Encoded, article_windows, encode, load_tokenizer, make_windows
@@ -61,6 +61,8 @@ class TrainConfig:
     # in a window is scored by its highest token logit per technique (what the runtime reads as the
     # paragraph's score) against whether a gold span of the technique falls in that part of it
     paragraph_loss: float = 0.0
+    # title context: the title's first N tokens and a [SEP] before every window of ``window`` tokens (0: off)
+    title_context: int = 0
 
 
 def base_model_path() -> Path:
@@ -132,7 +134,7 @@ def load_data(cfg: TrainConfig) -> tuple[list[Analysis], list[Analysis], list[An
 
 
 def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_id: int, sep_id: int,
-                  batch_size: int = 32, device: str = "cpu") -> list[np.ndarray]:
+                  batch_size: int = 32, device: str = "cpu", title: int = 0) -> list[np.ndarray]:
     """Stitched per-token probabilities for each encoded article (torch, for validation during training)."""
     import torch
 
@@ -144,14 +146,15 @@ def predict_probs(model, enc: Sequence[Encoded], window: int, stride: int, cls_i
             if not spans:
                 out.append(np.zeros((0, e.labels.shape[1]), np.float32))
                 continue
-            w = make_windows([e], window, stride, cls_id, sep_id)
+            w = make_windows([e], window, stride, cls_id, sep_id, title=title)
+            h = 1 + (len(title_tokens(e.text, e.ids, e.offsets, title)) + 1 if title else 0)
             probs = []
             for i in range(0, len(w["input_ids"]), batch_size):
                 logits = model(torch.from_numpy(w["input_ids"][i:i + batch_size]).to(device),
                                torch.from_numpy(w["attention_mask"][i:i + batch_size]).to(device))
                 probs.append(torch.sigmoid(logits).float().cpu().numpy())
             p = np.concatenate(probs)
-            per = [p[k, 1:1 + (b - a)] for k, (a, b) in enumerate(spans)]
+            per = [p[k, h:h + (b - a)] for k, (a, b) in enumerate(spans)]
             out.append(stitch(len(e.ids), spans, per))
     model.train()
     return out
@@ -244,7 +247,8 @@ def train(cfg: TrainConfig) -> Path:
          "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
-    est_windows = len(make_windows(train_enc, cfg.window, cfg.stride, cls_id, sep_id)["input_ids"])
+    est_windows = len(make_windows(train_enc, cfg.window, cfg.stride, cls_id, sep_id,
+                                   title=cfg.title_context)["input_ids"])
     total_steps = cfg.epochs * math.ceil(est_windows / cfg.batch_size)
     warm = max(1, int(cfg.warmup * total_steps))
 
@@ -287,7 +291,7 @@ def train(cfg: TrainConfig) -> Path:
         for e in train_enc:
             off = int(rng.integers(0, cfg.stride)) if epoch > 1 else 0
             spans = windows(len(e.ids), cfg.window, cfg.stride, off)
-            parts.append(article_windows(e, spans, cfg.window, cls_id, sep_id))
+            parts.append(article_windows(e, spans, cfg.window, cls_id, sep_id, title=cfg.title_context))
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         order = rng.permutation(len(data["input_ids"]))
         running = 0.0
@@ -327,7 +331,8 @@ def train(cfg: TrainConfig) -> Path:
                 snapshot(epoch, nb, running)
         ck = out / f"epoch{epoch}.pt"
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, ck)
-        probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id, device=device)
+        probs = predict_probs(model, val_enc, cfg.window, cfg.stride, cls_id, sep_id, device=device,
+                              title=cfg.title_context)
         f1, thr = paragraph_f1(val_a, val_enc, probs, labels)
         history.append({"epoch": epoch, "loss": running / max(1, nb), "par_f1": f1, "thr": thr,
                         "seconds": time.time() - t0})
@@ -366,7 +371,7 @@ def _same_run(saved: dict, cfg: TrainConfig) -> bool:
     """Whether a saved run used this configuration (where it ran and how often it saved do not count)."""
     ignore = ("device", "threads", "save_every")
     defaults = {"layers": 0, "teacher": None, "init_teacher": False, "distill": 0.0,
-                "unlabelled": False, "paragraph_loss": 0.0}  # runs saved before the options existed
+                "unlabelled": False, "paragraph_loss": 0.0, "title_context": 0}  # runs saved before the options existed
     old = {**defaults, **{k: v for k, v in saved.items() if k not in ignore}}
     return old == {k: v for k, v in asdict(cfg).items() if k not in ignore}
 
